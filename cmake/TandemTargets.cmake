@@ -1,0 +1,48 @@
+# Helpers shared by every folder's CMakeLists.txt.
+
+# The precompiled LibTorch header lives on one small target; every target that
+# includes torch reuses it, so <torch/torch.h> is parsed once per build.
+function(tandem_use_pch target)
+  if(TANDEM_USE_PCH)
+    target_precompile_headers(${target} REUSE_FROM tandem_pch)
+  endif()
+endfunction()
+
+# tandem_add_library(NAME [TORCH] SOURCES ... DEPS ...)
+# TORCH: the target uses LibTorch and gets the shared precompiled header.
+# Builds tandem_<name> with alias tandem::<name>, headers found from the repo root
+# (#include "framework/core/error.h") in the build and from include/ once installed.
+function(tandem_add_library name)
+  cmake_parse_arguments(ARG "TORCH" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(tandem_${name} STATIC ${ARG_SOURCES})
+  add_library(tandem::${name} ALIAS tandem_${name})
+  set_target_properties(tandem_${name} PROPERTIES EXPORT_NAME ${name})
+  target_include_directories(tandem_${name} PUBLIC
+    $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
+    $<BUILD_INTERFACE:${PROJECT_BINARY_DIR}/include>
+    $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/tandem>)
+  target_link_libraries(tandem_${name} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+  if(ARG_TORCH)
+    target_link_libraries(tandem_${name} PUBLIC ${TANDEM_TORCH_LIBS})
+    tandem_use_pch(tandem_${name})
+  endif()
+  install(TARGETS tandem_${name} EXPORT TandemTargets
+    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  file(RELATIVE_PATH rel ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_SOURCE_DIR})
+  install(DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/tandem/${rel}
+    FILES_MATCHING PATTERN "*.h")
+endfunction()
+
+# A library whose objects register themselves (models, datasets) must be linked
+# whole, or the linker drops objects nobody references and with them their
+# registrations. tandem::<name> is an interface target that does exactly that.
+function(tandem_add_registering_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  tandem_add_library(${name}_objects TORCH SOURCES ${ARG_SOURCES} DEPS ${ARG_DEPS})
+  add_library(tandem_${name} INTERFACE)
+  add_library(tandem::${name} ALIAS tandem_${name})
+  set_target_properties(tandem_${name} PROPERTIES EXPORT_NAME ${name})
+  target_link_libraries(tandem_${name} INTERFACE
+    "$<LINK_LIBRARY:WHOLE_ARCHIVE,tandem::${name}_objects>")
+  install(TARGETS tandem_${name} EXPORT TandemTargets)
+endfunction()

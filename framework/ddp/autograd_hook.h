@@ -1,0 +1,30 @@
+#pragma once
+/// The autograd shim: the two engine features DDP needs, kept in one place
+/// because their C++ API differs between LibTorch versions.
+#include <torch/torch.h>
+
+#include <functional>
+#include <memory>
+
+namespace tandem::ddp {
+
+/// A hook on a leaf parameter's gradient accumulator: `fn` runs each time
+/// backward has accumulated a gradient into `param.grad()`. The hook is removed
+/// when the returned object is destroyed.
+class GradReadyHook {
+ public:
+  GradReadyHook(const torch::Tensor& param, std::function<void()> fn);
+  ~GradReadyHook();
+  GradReadyHook(const GradReadyHook&) = delete;
+  GradReadyHook& operator=(const GradReadyHook&) = delete;
+
+ private:
+  std::shared_ptr<torch::autograd::Node> accumulator_;  // kept alive, as c10d's Reducer does
+  std::uintptr_t key_ = 0;
+};
+
+/// Runs `fn` once the backward pass that is running now has finished. Must be
+/// called from inside backward (from a GradReadyHook).
+void queue_end_of_backward(std::function<void()> fn);
+
+}  // namespace tandem::ddp

@@ -1,0 +1,50 @@
+#include "framework/ddp/distributed_data_parallel.h"
+
+#include <map>
+
+namespace tandem::ddp {
+
+DistributedDataParallel::DistributedDataParallel(torch::nn::Module& module, dist::Communicator& comm,
+                                                 DdpOptions options)
+    : module_(module), comm_(comm), options_(options) {
+  std::vector<torch::Tensor> state;
+  std::vector<torch::Tensor> params;
+  std::vector<std::string> names;
+  for (const auto& item : module_.named_parameters()) {
+    state.push_back(item.value());
+    if (item.value().requires_grad()) {
+      params.push_back(item.value());
+      names.push_back(item.key());
+    }
+  }
+  for (const auto& buffer : module_.buffers()) state.push_back(buffer);
+  broadcast_coalesced(state);
+  reducer_ = std::make_unique<Reducer>(std::move(params), std::move(names), comm_,
+                                       BucketPlanOptions{options_.bucket_cap_mb, options_.first_bucket_mb});
+}
+
+void DistributedDataParallel::before_forward() {
+  if (!options_.broadcast_buffers) return;
+  auto buffers = module_.buffers();
+  if (!buffers.empty()) broadcast_coalesced(buffers);
+}
+
+void DistributedDataParallel::broadcast_coalesced(const std::vector<torch::Tensor>& tensors) {
+  if (comm_.size() == 1 || tensors.empty()) return;
+  torch::NoGradGuard no_grad;
+  std::map<std::string, std::vector<torch::Tensor>> groups;
+  for (const auto& t : tensors) groups[std::string(c10::toString(t.scalar_type())) + t.device().str()].push_back(t);
+  for (auto& [key, group] : groups) {
+    std::vector<torch::Tensor> flat_parts;
+    for (const auto& t : group) flat_parts.push_back(t.reshape({-1}));
+    torch::Tensor flat = torch::cat(flat_parts);
+    comm_.broadcast(flat, 0)->wait();
+    int64_t offset = 0;
+    for (auto& t : group) {
+      t.copy_(flat.narrow(0, offset, t.numel()).view(t.sizes()));
+      offset += t.numel();
+    }
+  }
+}
+
+}  // namespace tandem::ddp

@@ -1,0 +1,26 @@
+#include "framework/ddp/options.h"
+
+namespace tandem::ddp {
+
+recipe::Section ddp_schema() {
+  using recipe::Type;
+  recipe::Section s("Data-parallel gradient synchronisation.");
+  s.add("bucket_cap_mb", Type::kFloat, "Gradient bucket size in MiB; a bucket is reduced once full.")
+      .def(25.0)
+      .greater_than(0);
+  s.add("first_bucket_mb", Type::kFloat, "Size cap of the first bucket, kept small so communication starts early.")
+      .def(1.0)
+      .greater_than(0);
+  s.add("broadcast_buffers", Type::kBool, "Broadcast rank 0's module buffers before each forward.").def(true);
+  return s;
+}
+
+DdpOptions ddp_options_from(const YAML::Node& n) {
+  DdpOptions o;
+  o.bucket_cap_mb = n["bucket_cap_mb"].as<double>();
+  o.first_bucket_mb = n["first_bucket_mb"].as<double>();
+  o.broadcast_buffers = n["broadcast_buffers"].as<bool>();
+  return o;
+}
+
+}  // namespace tandem::ddp

@@ -1,0 +1,18 @@
+#pragma once
+/// The recipe's `ddp:` section.
+#include <yaml-cpp/yaml.h>
+
+#include "framework/recipe/schema.h"
+
+namespace tandem::ddp {
+
+struct DdpOptions {
+  double bucket_cap_mb = 25.0;   ///< a bucket closes once it holds at least this much
+  double first_bucket_mb = 1.0;  ///< the first bucket is small so communication starts early
+  bool broadcast_buffers = true; ///< copy rank 0's buffers to every rank before each forward
+};
+
+recipe::Section ddp_schema();
+DdpOptions ddp_options_from(const YAML::Node& resolved_ddp_section);
+
+}  // namespace tandem::ddp

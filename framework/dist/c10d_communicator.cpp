@@ -1,0 +1,141 @@
+// The one translation unit that builds c10d process groups. LibTorch version
+// differences in c10d live here (older: ProcessGroup::Work; newer: c10d::Work).
+#include "framework/dist/c10d_communicator.h"
+
+#include <fmt/format.h>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/version.h>
+#ifdef USE_C10D_NCCL
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
+
+#include <cstdlib>
+#include <stdexcept>
+
+namespace tandem::dist {
+namespace {
+
+#if __has_include(<torch/csrc/distributed/c10d/Work.hpp>)
+using C10dWork = c10d::Work;  // Debian's 1.13 and LibTorch 2.x
+#else
+using C10dWork = c10d::ProcessGroup::Work;
+#endif
+
+class C10dWorkHandle : public Work {
+ public:
+  C10dWorkHandle(c10::intrusive_ptr<C10dWork> work, std::string what) : work_(std::move(work)), what_(std::move(what)) {}
+  void wait() override {
+    try {
+      work_->wait();
+    } catch (const std::exception& e) {
+      throw std::runtime_error(fmt::format("[dist] {} failed: {}", what_, e.what()));
+    }
+  }
+
+ private:
+  c10::intrusive_ptr<C10dWork> work_;
+  std::string what_;
+};
+
+c10d::ReduceOp to_c10d(ReduceOp op) {
+  switch (op) {
+    case ReduceOp::kSum: return c10d::ReduceOp::SUM;
+    case ReduceOp::kMax: return c10d::ReduceOp::MAX;
+    case ReduceOp::kMin: return c10d::ReduceOp::MIN;
+  }
+  return c10d::ReduceOp::SUM;
+}
+
+class C10dCommunicator : public Communicator {
+ public:
+  C10dCommunicator(c10::intrusive_ptr<c10d::ProcessGroup> group, std::string backend)
+      : group_(std::move(group)), backend_(std::move(backend)) {}
+
+  int rank() const override { return group_->getRank(); }
+  int size() const override { return group_->getSize(); }
+  std::string backend() const override { return backend_; }
+
+  std::shared_ptr<Work> allreduce(at::Tensor& tensor, ReduceOp op) override {
+    std::vector<at::Tensor> tensors{tensor};
+    c10d::AllreduceOptions opts;
+    opts.reduceOp = to_c10d(op);
+    return handle(group_->allreduce(tensors, opts), "allreduce");
+  }
+  std::shared_ptr<Work> broadcast(at::Tensor& tensor, int root) override {
+    std::vector<at::Tensor> tensors{tensor};
+    c10d::BroadcastOptions opts;
+    opts.rootRank = root;
+    return handle(group_->broadcast(tensors, opts), "broadcast");
+  }
+  std::shared_ptr<Work> allgather(std::vector<at::Tensor>& outputs, const at::Tensor& input) override {
+    std::vector<std::vector<at::Tensor>> out{outputs};
+    std::vector<at::Tensor> in{input};
+    auto work = group_->allgather(out, in);
+    work->wait();  // outputs are copied back below, so this one completes eagerly
+    for (std::size_t i = 0; i < outputs.size(); ++i) {
+      if (!outputs[i].is_same(out[0][i])) outputs[i].copy_(out[0][i]);
+    }
+    return handle(work, "allgather");
+  }
+  std::shared_ptr<Work> barrier() override { return handle(group_->barrier(), "barrier"); }
+
+ private:
+  std::shared_ptr<Work> handle(c10::intrusive_ptr<C10dWork> work, const char* what) {
+    return std::make_shared<C10dWorkHandle>(std::move(work), fmt::format("{} on rank {} ({})", what, rank(), backend_));
+  }
+
+  c10::intrusive_ptr<c10d::ProcessGroup> group_;
+  std::string backend_;
+};
+
+bool is_loopback(const std::string& addr) {
+  return addr == "localhost" || addr.rfind("127.", 0) == 0 || addr == "::1";
+}
+
+}  // namespace
+
+std::vector<std::string> available_backends() {
+#ifdef USE_C10D_NCCL
+  return {"gloo", "nccl"};
+#else
+  return {"gloo"};
+#endif
+}
+
+std::unique_ptr<Communicator> make_c10d_communicator(c10::intrusive_ptr<c10d::Store> store, const World& world,
+                                                     const DistOptions& options) {
+  std::string backend = options.backend;
+  if (backend == "auto") {
+#ifdef USE_C10D_NCCL
+    backend = at::hasCUDA() ? "nccl" : "gloo";
+#else
+    backend = "gloo";
+#endif
+  }
+  auto prefixed = c10::make_intrusive<c10d::PrefixStore>("tandem/" + backend, store);
+  if (backend == "gloo") {
+    auto opts = c10d::ProcessGroupGloo::Options::create(options.timeout);
+    if (const char* ifname = std::getenv("GLOO_SOCKET_IFNAME"); ifname != nullptr && *ifname != '\0') {
+      opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
+    } else if (is_loopback(world.master_addr)) {
+      // A single-host job talks over loopback only.
+      opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+    } else {
+      opts->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+    }
+    auto group = c10::make_intrusive<c10d::ProcessGroupGloo>(prefixed, world.rank, world.world_size, opts);
+    return std::make_unique<C10dCommunicator>(group, "gloo");
+  }
+#ifdef USE_C10D_NCCL
+  if (backend == "nccl") {
+    auto opts = c10d::ProcessGroupNCCL::Options::create();
+    opts->timeout = options.timeout;
+    auto group = c10::make_intrusive<c10d::ProcessGroupNCCL>(prefixed, world.rank, world.world_size, opts);
+    return std::make_unique<C10dCommunicator>(group, "nccl");
+  }
+#endif
+  throw std::invalid_argument("backend '" + backend + "' is not available in this build of Tandem");
+}
+
+}  // namespace tandem::dist

@@ -1,0 +1,59 @@
+#pragma once
+/// The collective operations Tandem needs, behind a small interface. This is
+/// the only place c10d appears; everything above talks to a Communicator.
+/// All operations work in place and return a handle to wait on.
+#include <ATen/ATen.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "framework/dist/world.h"
+
+namespace tandem::dist {
+
+/// A pending collective. wait() blocks until it is done, or throws (timeout,
+/// peer failure) with a message that says what went wrong.
+class Work {
+ public:
+  virtual ~Work() = default;
+  virtual void wait() = 0;
+};
+
+enum class ReduceOp { kSum, kMax, kMin };
+
+class Communicator {
+ public:
+  virtual ~Communicator() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  virtual std::string backend() const = 0;
+
+  /// Reduces `tensor` across ranks in place; every rank ends with the result.
+  virtual std::shared_ptr<Work> allreduce(at::Tensor& tensor, ReduceOp op = ReduceOp::kSum) = 0;
+  /// Copies `root`'s `tensor` into every rank's `tensor`.
+  virtual std::shared_ptr<Work> broadcast(at::Tensor& tensor, int root = 0) = 0;
+  /// outputs[r] receives rank r's `input`; outputs.size() == size().
+  virtual std::shared_ptr<Work> allgather(std::vector<at::Tensor>& outputs, const at::Tensor& input) = 0;
+  virtual std::shared_ptr<Work> barrier() = 0;
+};
+
+/// Options for connecting a worker to its peers.
+struct DistOptions {
+  std::string backend = "gloo";  ///< "gloo", "nccl", or "auto" (nccl if CUDA is available)
+  std::chrono::milliseconds timeout{std::chrono::seconds(300)};  ///< rendezvous and every collective
+};
+
+/// The backends this build supports ("gloo", and "nccl" where LibTorch has CUDA).
+std::vector<std::string> available_backends();
+
+/// A communicator for a world of one: every collective is already complete.
+std::unique_ptr<Communicator> make_local_communicator();
+
+/// Rendezvous with the peers through a TCPStore at MASTER_ADDR:MASTER_PORT
+/// (rank 0 hosts it) and create the process group. For world size 1 this is
+/// the local communicator. Times out with a message naming missing ranks.
+std::unique_ptr<Communicator> connect(const World& world, const DistOptions& options);
+
+}  // namespace tandem::dist

@@ -1,0 +1,113 @@
+#pragma once
+/// The description of what a recipe may contain: sections of typed keys with
+/// defaults, ranges and documentation. Validation (validate.h) checks a YAML
+/// document against it; the docs' recipe reference is written from it too.
+#include <yaml-cpp/yaml.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tandem::recipe {
+
+enum class Type {
+  kBool,
+  kInt,
+  kFloat,
+  kString,
+  kChoice,     ///< a string from a fixed list
+  kFile,       ///< path to an existing regular file; stored absolute once resolved
+  kFloatList,  ///< a list of numbers, range checked element by element
+};
+
+std::string type_name(Type type);
+
+/// One leaf key of a section.
+class Key {
+ public:
+  Key(std::string name, Type type, std::string doc);
+
+  /// Default used when the key is absent. Without one the key is required,
+  /// unless optional() is called.
+  template <typename T>
+  Key& def(const T& value) {
+    default_ = YAML::Node(value);
+    return *this;
+  }
+  /// Floating-point defaults are stored in their shortest exact form.
+  Key& def(double value);
+  Key& def(const std::vector<double>& values);
+  Key& optional() { optional_ = true; return *this; }
+  Key& min(double v) { min_ = v; min_exclusive_ = false; return *this; }
+  Key& greater_than(double v) { min_ = v; min_exclusive_ = true; return *this; }
+  Key& max(double v) { max_ = v; max_exclusive_ = false; return *this; }
+  Key& less_than(double v) { max_ = v; max_exclusive_ = true; return *this; }
+  Key& choices(std::vector<std::string> c) { choices_ = std::move(c); return *this; }
+
+  const std::string& name() const { return name_; }
+  Type type() const { return type_; }
+  const std::string& doc() const { return doc_; }
+  const std::optional<YAML::Node>& default_value() const { return default_; }
+  bool is_optional() const { return optional_; }
+  const std::vector<std::string>& choice_list() const { return choices_; }
+
+  /// "a number > 0", "an integer in [1, 64]", "one of adam, sgd", ...
+  std::string expectation() const;
+
+  /// Checks a scalar range; returns false when `v` is outside.
+  bool in_range(double v) const;
+
+ private:
+  std::string name_;
+  Type type_;
+  std::string doc_;
+  std::optional<YAML::Node> default_;
+  bool optional_ = false;
+  std::optional<double> min_, max_;
+  bool min_exclusive_ = false, max_exclusive_ = false;
+  std::vector<std::string> choices_;
+};
+
+/// A map of keys and nested sections. A section may be a *variant*: its key
+/// `selector` (e.g. `type`) picks which further keys are allowed, looked up
+/// through a callback (the model and dataset registries do this).
+class Section {
+ public:
+  explicit Section(std::string doc = "") : doc_(std::move(doc)) {}
+
+  Key& add(const std::string& name, Type type, const std::string& doc);
+  Section& section(const std::string& name, const std::string& doc);
+  /// Adds an already built section (from another layer) under `name`.
+  void adopt(const std::string& name, Section section);
+
+  using VariantLookup = std::function<const Section*(const std::string&)>;
+  using VariantChoices = std::function<std::vector<std::string>()>;
+  void make_variant(std::string selector, VariantLookup lookup, VariantChoices choices,
+                    std::optional<std::string> default_choice = std::nullopt);
+
+  const std::string& doc() const { return doc_; }
+  const std::vector<Key>& keys() const { return keys_; }
+  const std::vector<std::pair<std::string, std::shared_ptr<Section>>>& sections() const { return sections_; }
+  const Key* find_key(const std::string& name) const;
+  const Section* find_section(const std::string& name) const;
+
+  bool is_variant() const { return !selector_.empty(); }
+  const std::string& selector() const { return selector_; }
+  const Section* variant(const std::string& choice) const { return lookup_ ? lookup_(choice) : nullptr; }
+  std::vector<std::string> variant_choices() const { return choices_ ? choices_() : std::vector<std::string>{}; }
+  const std::optional<std::string>& default_choice() const { return default_choice_; }
+
+ private:
+  std::string doc_;
+  std::vector<Key> keys_;
+  std::vector<std::pair<std::string, std::shared_ptr<Section>>> sections_;
+  std::string selector_;
+  VariantLookup lookup_;
+  VariantChoices choices_;
+  std::optional<std::string> default_choice_;
+};
+
+}  // namespace tandem::recipe

@@ -1,0 +1,43 @@
+#pragma once
+/// The recipe's `trainer:` and `optim:` sections, as schemas and as the
+/// options structs the trainer reads after validation.
+#include <yaml-cpp/yaml.h>
+
+#include <string>
+#include <vector>
+
+#include "framework/recipe/schema.h"
+
+namespace tandem {
+
+struct TrainerOptions {
+  int64_t epochs = 1;
+  int64_t max_steps = 0;        ///< stop after this many optimizer steps in all; 0 = no limit
+  int64_t batch_size = 32;      ///< per worker
+  uint64_t seed = 0;
+  int64_t log_every = 10;       ///< steps between progress lines / metrics records
+  int64_t checkpoint_every = 0; ///< steps between checkpoints; 0 = only at the end
+  int64_t keep_checkpoints = 2; ///< newest step checkpoints kept on disk
+  double grad_clip = 0.0;       ///< max global gradient norm; 0 = off
+  bool validate = true;         ///< evaluate the validation split after each epoch
+  int64_t val_batch_size = 1024;
+  int64_t samples_at_end = 10;  ///< text models: samples printed after training
+};
+
+struct OptimOptions {
+  std::string type = "adam";
+  double lr = 1e-3;
+  std::vector<double> betas{0.9, 0.999};
+  double eps = 1e-8;
+  double weight_decay = 0.0;
+  double momentum = 0.0;
+  bool nesterov = false;
+};
+
+recipe::Section trainer_schema();
+recipe::Section optim_schema();
+
+TrainerOptions trainer_options_from(const YAML::Node& resolved_trainer_section);
+OptimOptions optim_options_from(const YAML::Node& resolved_optim_section);
+
+}  // namespace tandem

@@ -1,0 +1,206 @@
+#include "framework/train/trainer.h"
+
+#include <chrono>
+
+#include "framework/core/log.h"
+#include "framework/core/version.h"
+#include "framework/ddp/distributed_data_parallel.h"
+#include "framework/train/distributed_sampler.h"
+#include "framework/train/metrics_writer.h"
+#include "framework/train/optimizer.h"
+#include "framework/train/progress.h"
+
+namespace tandem {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+std::vector<int64_t> slice(const std::vector<int64_t>& all, int64_t begin, int64_t count) {
+  auto first = all.begin() + begin;
+  return std::vector<int64_t>(first, first + std::min<int64_t>(count, static_cast<int64_t>(all.size()) - begin));
+}
+
+}  // namespace
+
+struct Trainer::Impl {
+  std::unique_ptr<ddp::DistributedDataParallel> ddp;
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+  std::unique_ptr<MetricsWriter> metrics;
+  RankZero rank_zero{0};
+};
+
+MetricValues evaluate_model(Model& model, const Dataset& data, int64_t batch_size, dist::Communicator& comm) {
+  torch::NoGradGuard no_grad;
+  const bool was_training = model.is_training();
+  model.eval();
+  // Rank r evaluates positions r, r + N, ...: every sample exactly once.
+  std::vector<int64_t> mine;
+  for (int64_t i = comm.rank(); i < data.size(); i += comm.size()) mine.push_back(i);
+  MetricSums totals;
+  for (int64_t begin = 0; begin < static_cast<int64_t>(mine.size()); begin += batch_size) {
+    Batch batch = data.get(slice(mine, begin, batch_size));
+    torch::Tensor out = model.forward(batch);
+    for (const auto& [name, m] : model.metrics(batch, out)) {
+      totals[name].sum += m.sum;
+      totals[name].weight += m.weight;
+    }
+  }
+  if (totals.empty()) {
+    // A rank without samples still takes part in the reduction below, with zeros.
+    Batch probe = data.get({0});
+    for (const auto& kv : model.metrics(probe, model.forward(probe))) totals[kv.first] = {};
+  }
+  auto packed = torch::zeros({static_cast<int64_t>(2 * totals.size())}, torch::kFloat64);
+  int64_t k = 0;
+  for (const auto& kv : totals) {
+    packed[k++] = kv.second.sum;
+    packed[k++] = kv.second.weight;
+  }
+  comm.allreduce(packed)->wait();
+  MetricValues values;
+  k = 0;
+  for (const auto& kv : totals) {
+    const double sum = packed[k++].item<double>();
+    const double weight = packed[k++].item<double>();
+    values[kv.first] = weight > 0 ? sum / weight : 0.0;
+  }
+  if (was_training) model.train();
+  return values;
+}
+
+Trainer::Trainer(TrainerSetup setup) : s_(std::move(setup)), impl_(std::make_unique<Impl>()) {
+  if (!s_.model || !s_.data.train || s_.comm == nullptr) {
+    throw std::invalid_argument("Trainer needs a model, a training split and a communicator");
+  }
+  impl_->rank_zero = RankZero(s_.comm->rank());
+  impl_->ddp = std::make_unique<ddp::DistributedDataParallel>(*s_.model, *s_.comm, s_.ddp);
+  impl_->optimizer = make_optimizer(s_.optim, s_.model->parameters());
+  const bool writes = s_.run_dir.has_value() && impl_->rank_zero.active();
+  impl_->metrics = std::make_unique<MetricsWriter>(writes ? s_.run_dir->metrics() : "", writes);
+}
+
+Trainer::~Trainer() = default;
+
+void Trainer::save(const TrainingPosition& position) {
+  if (!s_.run_dir || !impl_->rank_zero.active()) return;
+  const auto path = checkpoint_path(s_.run_dir->checkpoints(), position.global_step);
+  save_checkpoint(path, *s_.model, impl_->optimizer.get(), {position, s_.config_yaml, TANDEM_VERSION});
+  prune_checkpoints(s_.run_dir->checkpoints(), s_.trainer.keep_checkpoints);
+  impl_->rank_zero.info("train", "checkpoint {}", path.string());
+  for (auto& cb : callbacks_.on_checkpoint) cb(path);
+}
+
+MetricValues Trainer::evaluate(const Dataset& data, int64_t batch_size) {
+  return evaluate_model(*s_.model, data, batch_size, *s_.comm);
+}
+
+TrainResult Trainer::fit() {
+  const TrainerOptions& t = s_.trainer;
+  dist::Communicator& comm = *s_.comm;
+  Model& model = *s_.model;
+  auto& ddp = *impl_->ddp;
+  auto& optimizer = *impl_->optimizer;
+  const RankZero& rank_zero = impl_->rank_zero;
+
+  DistributedSampler sampler({s_.data.train->size(), comm.size(), comm.rank(), /*shuffle=*/true, t.seed});
+  const int64_t per_rank = sampler.per_rank();
+  const int64_t steps_per_epoch = (per_rank + t.batch_size - 1) / t.batch_size;
+  const int64_t planned = t.max_steps > 0 ? std::min(t.max_steps, steps_per_epoch * t.epochs) : steps_per_epoch * t.epochs;
+  rank_zero.info("train", "{} workers x batch {} = global batch {}; {} training samples, {} steps per epoch, {} steps",
+                 comm.size(), t.batch_size, t.batch_size * comm.size(), s_.data.train->size(), steps_per_epoch,
+                 planned);
+
+  TrainResult result;
+  TrainingPosition pos;
+  const auto start = Clock::now();
+  auto window_start = start;
+  int64_t samples_total = 0;
+  // Loss and sample count since the last log step, reduced across ranks when logged.
+  double window_loss_sum = 0.0;
+  int64_t window_samples = 0;
+  const auto ddp_start_exposed = ddp.counters().exposed_comm_s;
+  model.train();
+
+  for (pos.epoch = 0; pos.epoch < t.epochs && pos.global_step < planned; ++pos.epoch) {
+    const auto order = sampler.indices(pos.epoch);
+    for (pos.step_in_epoch = 0; pos.step_in_epoch < steps_per_epoch && pos.global_step < planned;) {
+      Batch batch = s_.data.train->get(slice(order, pos.step_in_epoch * t.batch_size, t.batch_size));
+      ddp.before_forward();
+      ddp.zero_grad();
+      torch::Tensor out = model.forward(batch);
+      torch::Tensor loss = model.loss(batch, out);
+      loss.backward();  // the reducer all-reduces gradients while this runs
+      if (t.grad_clip > 0) torch::nn::utils::clip_grad_norm_(model.parameters(), t.grad_clip);
+      optimizer.step();
+      ++pos.step_in_epoch;
+      ++pos.global_step;
+      window_loss_sum += loss.item<double>() * static_cast<double>(batch.size);
+      window_samples += batch.size;
+
+      const bool last = pos.step_in_epoch == steps_per_epoch || pos.global_step == planned;
+      if (pos.global_step % t.log_every == 0 || last) {
+        auto packed = torch::tensor({window_loss_sum, static_cast<double>(window_samples)}, torch::kFloat64);
+        comm.allreduce(packed)->wait();
+        const double global_samples = packed[1].item<double>();
+        const double elapsed = since(window_start);
+        StepRecord record{pos, packed[0].item<double>() / global_samples, global_samples / elapsed};
+        samples_total += static_cast<int64_t>(global_samples);
+        const double run_time = since(start);
+        const double eta = run_time / static_cast<double>(pos.global_step) * static_cast<double>(planned - pos.global_step);
+        rank_zero.info("train", "{}", format_progress({pos.epoch + 1, t.epochs, pos.step_in_epoch, steps_per_epoch,
+                                                       record.loss, record.samples_per_s, eta}));
+        impl_->metrics->write({{"kind", "step"},
+                               {"epoch", pos.epoch + 1},
+                               {"step", pos.step_in_epoch},
+                               {"global_step", pos.global_step},
+                               {"loss", record.loss},
+                               {"samples", global_samples},
+                               {"samples_per_s", record.samples_per_s},
+                               {"lr", current_lr(optimizer)},
+                               {"time_s", run_time},
+                               {"ddp_exposed_comm_s", ddp.counters().exposed_comm_s - ddp_start_exposed},
+                               {"ddp_buckets", ddp.counters().buckets},
+                               {"ddp_bytes_per_step", ddp.counters().bytes_per_step}});
+        result.last_loss = record.loss;
+        for (auto& cb : callbacks_.after_log_step) cb(record);
+        window_loss_sum = 0.0;
+        window_samples = 0;
+        window_start = Clock::now();
+      }
+      if (t.checkpoint_every > 0 && pos.global_step % t.checkpoint_every == 0 && !last) save(pos);
+    }
+
+    MetricValues epoch_metrics{{"train_loss", result.last_loss}};
+    if (t.validate && s_.data.val) {
+      for (const auto& [name, value] : evaluate(*s_.data.val, t.val_batch_size)) epoch_metrics["val_" + name] = value;
+      result.val_metrics = epoch_metrics;
+      std::string line;
+      for (const auto& [name, value] : epoch_metrics) line += fmt::format("  {} {:.4f}", name, value);
+      rank_zero.info("train", "epoch {}/{} done:{}", pos.epoch + 1, t.epochs, line);
+    }
+    nlohmann::json record{{"kind", "epoch"}, {"epoch", pos.epoch + 1}, {"global_step", pos.global_step},
+                          {"time_s", since(start)}};
+    for (const auto& [name, value] : epoch_metrics) record[name] = value;
+    impl_->metrics->write(record);
+    for (auto& cb : callbacks_.after_epoch) cb(pos.epoch + 1, epoch_metrics);
+  }
+
+  // The final checkpoint records the position after the last step taken.
+  if (pos.step_in_epoch == steps_per_epoch) {
+    pos.step_in_epoch = 0;
+  } else {
+    --pos.epoch;  // stopped by max_steps inside an epoch
+  }
+  save(pos);
+  comm.barrier()->wait();  // nobody leaves (and rank 0 takes the store down) while a peer still works
+  result.global_step = pos.global_step;
+  result.seconds = since(start);
+  result.samples_per_s = static_cast<double>(samples_total) / result.seconds;
+  rank_zero.info("train", "finished {} steps in {}: {:.0f} samples/s", pos.global_step,
+                 format_duration(result.seconds), result.samples_per_s);
+  return result;
+}
+
+}  // namespace tandem

@@ -1,0 +1,84 @@
+#pragma once
+/// The training loop a recipe runs: sharded batches, DDP, optimizer steps,
+/// logging and metrics from rank 0, validation, checkpoints, callbacks.
+#include <torch/torch.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "framework/ddp/options.h"
+#include "framework/dist/communicator.h"
+#include "framework/train/checkpoint.h"
+#include "framework/train/dataset.h"
+#include "framework/train/model.h"
+#include "framework/train/options.h"
+#include "framework/train/run_dir.h"
+
+namespace tandem {
+
+using MetricValues = std::map<std::string, double>;
+
+/// A logged step: `loss` is the mean over every rank's samples since the
+/// previous log step.
+struct StepRecord {
+  TrainingPosition position;
+  double loss = 0.0;
+  double samples_per_s = 0.0;
+};
+
+/// Named hooks, so users add behaviour without copying the loop. They run on
+/// every rank; use RankZero inside for output.
+struct Callbacks {
+  std::vector<std::function<void(const StepRecord&)>> after_log_step;
+  std::vector<std::function<void(int64_t epoch, const MetricValues&)>> after_epoch;
+  std::vector<std::function<void(const std::filesystem::path&)>> on_checkpoint;
+};
+
+struct TrainResult {
+  int64_t global_step = 0;
+  double seconds = 0.0;
+  double samples_per_s = 0.0;  ///< global, over the whole run
+  double last_loss = 0.0;      ///< the last logged training loss
+  MetricValues val_metrics;    ///< from the last validation, if any
+};
+
+struct TrainerSetup {
+  std::shared_ptr<Model> model;
+  DataSplits data;
+  dist::Communicator* comm = nullptr;
+  TrainerOptions trainer;
+  OptimOptions optim;
+  ddp::DdpOptions ddp;
+  std::optional<RunDir> run_dir;  ///< no files are written without one
+  std::string config_yaml;        ///< stored in checkpoints
+};
+
+class Trainer {
+ public:
+  explicit Trainer(TrainerSetup setup);
+  ~Trainer();
+
+  Callbacks& callbacks() { return callbacks_; }
+  TrainResult fit();
+
+  /// Metrics over all of `data`, each rank evaluating its own share (no sample
+  /// twice), reduced across ranks. Keys are the model's metric names.
+  MetricValues evaluate(const Dataset& data, int64_t batch_size);
+
+ private:
+  void save(const TrainingPosition& position);
+
+  TrainerSetup s_;
+  Callbacks callbacks_;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Metrics of `model` over all of `data` across the communicator's ranks.
+MetricValues evaluate_model(Model& model, const Dataset& data, int64_t batch_size, dist::Communicator& comm);
+
+}  // namespace tandem

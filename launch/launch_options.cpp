@@ -1,0 +1,32 @@
+#include "launch/launch_options.h"
+
+namespace tandem::launch {
+
+recipe::Section launch_schema(const std::vector<std::string>& backends) {
+  using recipe::Type;
+  recipe::Section s("How `tandem launch` starts the workers.");
+  s.add("nproc_per_node", Type::kInt, "Worker processes on this machine (--nproc-per-node).").def(1).min(1).max(1024);
+  std::vector<std::string> choices{"auto"};
+  choices.insert(choices.end(), backends.begin(), backends.end());
+  s.add("backend", Type::kChoice, "Collective backend: gloo on CPU, nccl on CUDA (only in CUDA builds), or auto.")
+      .def("auto")
+      .choices(choices);
+  s.add("timeout_s", Type::kFloat, "Timeout of the rendezvous and of every collective, in seconds.")
+      .def(300.0)
+      .greater_than(0);
+  s.add("master_addr", Type::kString, "Address of rank 0's store (--master-addr).").def("127.0.0.1");
+  s.add("master_port", Type::kInt, "Port of rank 0's store; 0 picks a free one (--master-port).").def(0).min(0).max(65535);
+  return s;
+}
+
+LaunchOptions launch_options_from(const YAML::Node& n) {
+  LaunchOptions o;
+  o.nproc_per_node = n["nproc_per_node"].as<int>();
+  o.backend = n["backend"].as<std::string>();
+  o.timeout_s = n["timeout_s"].as<double>();
+  o.master_addr = n["master_addr"].as<std::string>();
+  o.master_port = n["master_port"].as<int>();
+  return o;
+}
+
+}  // namespace tandem::launch

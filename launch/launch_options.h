@@ -1,0 +1,24 @@
+#pragma once
+/// The recipe's `launch:` section: how many workers, which backend, timeouts.
+#include <yaml-cpp/yaml.h>
+
+#include <string>
+#include <vector>
+
+#include "framework/recipe/schema.h"
+
+namespace tandem::launch {
+
+struct LaunchOptions {
+  int nproc_per_node = 1;
+  std::string backend = "auto";
+  double timeout_s = 300.0;
+  std::string master_addr = "127.0.0.1";
+  int master_port = 0;  ///< 0: the launcher picks a free port
+};
+
+/// `backends` are those this build supports (dist::available_backends()).
+recipe::Section launch_schema(const std::vector<std::string>& backends);
+LaunchOptions launch_options_from(const YAML::Node& resolved_launch_section);
+
+}  // namespace tandem::launch

@@ -1,0 +1,45 @@
+#pragma once
+/// The launcher: starts one worker process per local rank with torchrun's
+/// environment, prefixes and tees their output, forwards SIGINT/SIGTERM, and
+/// when a worker fails stops the others and reports which rank failed, how,
+/// and the tail of its log.
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tandem::launch {
+
+struct WorkerGroupSpec {
+  std::vector<std::string> argv;  ///< each worker runs argv[0] with these arguments
+  int nproc_per_node = 1;
+  int nnodes = 1;
+  int node_rank = 0;
+  std::string master_addr = "127.0.0.1";
+  int master_port = 0;                  ///< 0: a free port is chosen
+  std::filesystem::path logs_dir;       ///< logs_dir/rank<k>.log; empty: no log files
+  std::map<std::string, std::string> env;  ///< extra environment for every worker
+  double grace_period_s = 5.0;          ///< SIGTERM → SIGKILL delay when stopping workers
+  int tail_lines = 20;                  ///< log lines quoted in a failure report
+};
+
+struct WorkerFailure {
+  int rank = -1;
+  int pid = 0;
+  int exit_code = 0;  ///< when it exited
+  int signal = 0;     ///< when a signal killed it
+  std::vector<std::string> tail;
+  std::string describe() const;  ///< "exit code 3" / "killed by signal 9 (SIGKILL)"
+};
+
+struct LaunchResult {
+  int exit_code = 0;                  ///< 0, 1 on a worker failure, 128+signal when stopped by one
+  int master_port = 0;                ///< the port used
+  std::optional<WorkerFailure> failure;
+};
+
+/// Runs the group to completion. Output lines appear as "[rank<k>]: ...".
+LaunchResult run_workers(const WorkerGroupSpec& spec);
+
+}  // namespace tandem::launch

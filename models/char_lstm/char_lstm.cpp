@@ -1,0 +1,81 @@
+#include "models/char_lstm/char_lstm.h"
+
+#include <fmt/format.h>
+
+#include "data/text/alphabet.h"
+
+namespace tandem::models {
+namespace {
+
+using text::Alphabet;
+
+CharLstmOptions options_from(const YAML::Node& n) {
+  CharLstmOptions o;
+  o.context = n["context"].as<int64_t>();
+  o.hidden = n["hidden"].as<int64_t>();
+  o.layers = n["layers"].as<int64_t>();
+  o.dropout = n["dropout"].as<double>();
+  return o;
+}
+
+}  // namespace
+
+CharLstm::CharLstm(const YAML::Node& section) : CharLstm(options_from(section)) {}
+
+CharLstm::CharLstm(const CharLstmOptions& options) : options_(options) {
+  lstm_ = register_module("lstm", torch::nn::LSTM(torch::nn::LSTMOptions(Alphabet::kSize, options_.hidden)
+                                                      .num_layers(options_.layers)
+                                                      .dropout(options_.layers > 1 ? options_.dropout : 0.0)
+                                                      .batch_first(true)));
+  head_ = register_module("head", torch::nn::Linear(options_.hidden, Alphabet::kSize));
+}
+
+recipe::Section CharLstm::schema() {
+  using recipe::Type;
+  recipe::Section s("Character-level LSTM that learns and generates names.");
+  s.add("context", Type::kInt, "Characters the model reads; must equal data.context.").def(8).min(1).max(64);
+  s.add("hidden", Type::kInt, "LSTM hidden size.").def(128).min(1);
+  s.add("layers", Type::kInt, "Stacked LSTM layers.").def(4).min(1);
+  s.add("dropout", Type::kFloat, "Dropout between LSTM layers.").def(0.1).min(0).less_than(1);
+  return s;
+}
+
+torch::Tensor CharLstm::logits(const torch::Tensor& input) {
+  auto x = torch::one_hot(input, Alphabet::kSize).to(torch::kFloat32);
+  auto out = std::get<0>(lstm_->forward(x));
+  return head_->forward(out);
+}
+
+torch::Tensor CharLstm::forward(const Batch& batch) {
+  const auto& input = batch.at("input");
+  if (input.dim() != 2 || input.size(1) != options_.context) {
+    throw std::invalid_argument(fmt::format(
+        "[char_lstm] expected input windows of {} characters (model.context), got shape {}; set data.context "
+        "and model.context to the same value",
+        options_.context, c10::str(input.sizes())));
+  }
+  return logits(input);
+}
+
+torch::Tensor CharLstm::loss(const Batch& batch, const torch::Tensor& logits) {
+  const auto& target = batch.at("target");
+  auto per_position = torch::nn::functional::cross_entropy(
+      logits.reshape({-1, Alphabet::kSize}), target.reshape({-1}),
+      torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
+  auto mask = (target != Alphabet::kPad).to(logits.scalar_type());
+  auto per_sample = (per_position.view_as(mask) * mask).sum(1) / mask.sum(1).clamp_min(1.0);
+  return per_sample.mean();
+}
+
+MetricSums CharLstm::metrics(const Batch& batch, const torch::Tensor& logits) {
+  const auto& target = batch.at("target");
+  auto mask = target != Alphabet::kPad;
+  auto correct = (logits.argmax(-1) == target).logical_and(mask);
+  const double n = static_cast<double>(batch.size);
+  return {{"loss", {loss(batch, logits).item<double>() * n, n}},
+          {"accuracy", {correct.sum().item<double>(), mask.sum().item<double>()}}};
+}
+
+TANDEM_REGISTER_MODEL("char_lstm", CharLstm);
+
+}  // namespace tandem::models

@@ -1,0 +1,51 @@
+// Sampling names from a trained CharLstm, all names of a call in one batch.
+#include <ATen/CPUGeneratorImpl.h>
+
+#include "data/text/alphabet.h"
+#include "models/char_lstm/char_lstm.h"
+
+namespace tandem::models {
+
+std::vector<std::string> CharLstm::generate(const GenerateOptions& o) {
+  using text::Alphabet;
+  if (o.count <= 0) return {};
+  if (!(o.temperature > 0)) throw std::invalid_argument("temperature must be > 0");
+  torch::NoGradGuard no_grad;
+  const bool was_training = is_training();
+  eval();
+  auto generator = at::detail::createCPUGenerator(o.seed);
+  const int64_t n = o.count;
+  const int64_t c = options_.context;
+
+  // Each row's window of the last `c` symbols, the start being all pad.
+  auto window = torch::full({n, c}, Alphabet::kPad, torch::kInt64);
+  std::vector<std::string> names(static_cast<std::size_t>(n), o.prefix);
+  auto push = [&](const torch::Tensor& next) {  // next: int64 [n]
+    window = torch::cat({window.narrow(1, 1, c - 1), next.unsqueeze(1)}, 1);
+  };
+  for (int symbol : Alphabet::encode(o.prefix)) push(torch::full({n}, symbol, torch::kInt64));
+
+  std::vector<char> done(static_cast<std::size_t>(n), 0);
+  for (int step = 0; step < o.max_length; ++step) {
+    auto last = logits(window).select(1, c - 1) / o.temperature;  // [n, 31]
+    last.select(1, Alphabet::kPad).fill_(-std::numeric_limits<float>::infinity());
+    auto next = torch::multinomial(torch::softmax(last, -1), 1, false, generator).squeeze(1);
+    auto acc = next.accessor<int64_t, 1>();
+    bool all_done = true;
+    for (int64_t i = 0; i < n; ++i) {
+      if (done[i]) continue;
+      if (acc[i] == Alphabet::kStop) {
+        done[i] = 1;
+      } else {
+        names[i] += Alphabet::symbol(static_cast<int>(acc[i]));
+        all_done = false;
+      }
+    }
+    if (all_done) break;
+    push(next);
+  }
+  if (was_training) train();
+  return names;
+}
+
+}  // namespace tandem::models

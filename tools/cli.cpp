@@ -1,0 +1,48 @@
+#include "tools/cli.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "framework/core/error.h"
+#include "framework/core/version.h"
+#include "tools/commands.h"
+
+namespace tandem::cli {
+
+std::string self_executable() { return std::filesystem::read_symlink("/proc/self/exe").string(); }
+
+int main(int argc, char** argv) {
+  CLI::App app{"Tandem: distributed training on LibTorch, driven by YAML recipes."};
+  app.set_version_flag("--version", std::string("tandem ") + TANDEM_VERSION);
+  app.require_subcommand(1);
+  Action action;
+  add_launch_command(app, action);
+  add_train_command(app, action);
+  add_validate_command(app, action);
+  add_sample_command(app, action);
+  add_eval_command(app, action);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitBadInput;
+  }
+  try {
+    return action();
+  } catch (const BadInputList& e) {
+    for (const auto& p : e.problems()) std::fprintf(stderr, "%s\n", p.c_str());
+    std::fprintf(stderr, "error: %zu problem%s found; nothing was started\n", e.problems().size(),
+                 e.problems().size() == 1 ? "" : "s");
+    return kExitBadInput;
+  } catch (const BadInput& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return kExitBadInput;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return kExitFailure;
+  }
+}
+
+}  // namespace tandem::cli

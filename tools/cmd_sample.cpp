@@ -1,0 +1,77 @@
+// `tandem sample --checkpoint PATH`: names from a trained text model.
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <set>
+
+#include "data/names/names_dataset.h"
+#include "framework/core/error.h"
+#include "framework/train/checkpoint.h"
+#include "framework/train/model.h"
+#include "tools/commands.h"
+
+namespace tandem::cli {
+
+void add_sample_command(CLI::App& app, Action& action) {
+  struct Args {
+    std::string checkpoint;
+    int count = 10;
+    double temperature = 1.0;
+    std::string prefix;
+    uint64_t seed = 0;
+    bool novel = false;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("sample", "Generate text (names) from a checkpoint of a text model.");
+  cmd->add_option("--checkpoint", args->checkpoint, "Checkpoint file, or a run directory (its newest checkpoint)")
+      ->required();
+  cmd->add_option("--count", args->count, "How many samples")->check(CLI::Range(1, 100000));
+  cmd->add_option("--temperature", args->temperature, "Softmax temperature (> 0; lower is more conservative)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--prefix", args->prefix, "Every sample starts with this text");
+  cmd->add_option("--seed", args->seed, "Random seed");
+  cmd->add_flag("--novel", args->novel, "Drop samples that appear in the training data");
+  cmd->callback([&action, args] {
+    action = [args] {
+      const auto path = resolve_checkpoint(args->checkpoint);
+      const auto info = read_checkpoint_info(path);
+      const YAML::Node config = YAML::Load(info.config_yaml);
+      auto model = create_model(config["model"]);
+      load_model_state(path, *model);
+      auto* generator = dynamic_cast<TextGenerator*>(model.get());
+      if (generator == nullptr) {
+        throw BadInput(fmt::format("model '{}' does not generate text", config["model"]["type"].as<std::string>()));
+      }
+      std::set<std::string> known;
+      if (args->novel) {
+        if (config["data"]["type"].as<std::string>() != "names") {
+          throw BadInput("--novel needs a checkpoint trained on a 'names' dataset");
+        }
+        for (auto& n : data::NamesDataset::training_names(config["data"])) known.insert(n);
+      }
+      GenerateOptions g;
+      g.temperature = args->temperature;
+      g.prefix = args->prefix;
+      std::vector<std::string> out;
+      // Draw in rounds until enough novel names (or give up after many rounds).
+      for (int round = 0; static_cast<int>(out.size()) < args->count && round < 50; ++round) {
+        g.seed = args->seed + static_cast<uint64_t>(round) * 1000003ULL;
+        g.count = args->count;
+        std::vector<std::string> batch;
+        try {
+          batch = generator->generate(g);
+        } catch (const std::invalid_argument& e) {
+          throw BadInput(fmt::format("--prefix '{}': {}", args->prefix, e.what()));
+        }
+        for (auto& name : batch) {
+          if (static_cast<int>(out.size()) == args->count) break;
+          if (!known.count(name)) out.push_back(name);
+        }
+      }
+      for (const auto& name : out) std::printf("%s\n", name.c_str());
+      return 0;
+    };
+  });
+}
+
+}  // namespace tandem::cli

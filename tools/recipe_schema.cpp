@@ -1,0 +1,54 @@
+#include "tools/recipe_schema.h"
+
+#include "framework/ddp/options.h"
+#include "framework/dist/communicator.h"
+#include "framework/train/dataset.h"
+#include "framework/train/model.h"
+#include "framework/train/options.h"
+#include "launch/launch_options.h"
+
+namespace tandem::cli {
+namespace {
+
+/// A `type:`-selected section whose choices come from a registry.
+template <typename Entry>
+recipe::Section registry_section(Registry<Entry>& registry, const std::string& doc) {
+  // Each entry's schema is built once, on first use, and kept for the process.
+  auto cache = std::make_shared<std::map<std::string, recipe::Section>>();
+  recipe::Section s(doc);
+  s.make_variant(
+      "type",
+      [&registry, cache](const std::string& name) -> const recipe::Section* {
+        if (!registry.contains(name)) return nullptr;
+        auto it = cache->find(name);
+        if (it == cache->end()) it = cache->emplace(name, registry.get(name).schema()).first;
+        return &it->second;
+      },
+      [&registry] { return registry.names(); });
+  return s;
+}
+
+}  // namespace
+
+const recipe::Section& recipe_schema() {
+  static const recipe::Section schema = [] {
+    recipe::Section root("A Tandem recipe.");
+    root.add("name", recipe::Type::kString, "Run name; default: the recipe file's stem.").optional();
+    root.adopt("model", registry_section(model_registry(), "The model; `type` names a registered model."));
+    root.adopt("data", registry_section(dataset_registry(), "The data set; `type` names a registered dataset."));
+    root.adopt("optim", optim_schema());
+    root.adopt("trainer", trainer_schema());
+    root.adopt("ddp", ddp::ddp_schema());
+    root.adopt("launch", launch::launch_schema(dist::available_backends()));
+    return root;
+  }();
+  return schema;
+}
+
+recipe::Resolved load_recipe(const std::string& file, const std::vector<std::string>& overrides) {
+  auto resolved = recipe::load(file, overrides, recipe_schema());
+  if (resolved.config["name"]) resolved.name = resolved.config["name"].as<std::string>();
+  return resolved;
+}
+
+}  // namespace tandem::cli

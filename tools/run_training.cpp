@@ -1,0 +1,64 @@
+#include "tools/run_training.h"
+
+#include <cstdlib>
+
+#include "framework/core/blas_check.h"
+#include "framework/core/log.h"
+#include "framework/ddp/options.h"
+#include "framework/dist/communicator.h"
+#include "framework/dist/world.h"
+#include "framework/train/trainer.h"
+#include "launch/launch_options.h"
+
+namespace tandem::cli {
+
+int run_training(const recipe::Resolved& recipe, const std::optional<std::filesystem::path>& run_dir_arg) {
+  const YAML::Node& cfg = recipe.config;
+  const dist::World world = dist::world_from_env();
+  const RankZero rank_zero(world.rank);
+  if (rank_zero.active() && std::getenv("TANDEM_LAUNCHED") == nullptr) warn_if_reference_blas();
+
+  const auto launch = launch::launch_options_from(cfg["launch"]);
+  dist::DistOptions dist_options;
+  dist_options.backend = launch.backend;
+  dist_options.timeout = std::chrono::milliseconds(static_cast<int64_t>(launch.timeout_s * 1000));
+  auto comm = dist::connect(world, dist_options);
+
+  const TrainerOptions trainer = trainer_options_from(cfg["trainer"]);
+  std::optional<RunDir> run_dir;
+  if (rank_zero.active()) {
+    run_dir = run_dir_arg ? RunDir(*run_dir_arg) : RunDir::fresh_default(recipe.name);
+    run_dir->create();
+    write_file_atomically(run_dir->config(), recipe::to_yaml(cfg));
+    rank_zero.info("train", "run directory {}", run_dir->root().string());
+  }
+
+  torch::manual_seed(trainer.seed);  // same initial weights on every rank (rank 0's are broadcast anyway)
+  DataSplits data = load_dataset(cfg["data"]);
+  std::shared_ptr<Model> model = create_model(cfg["model"]);
+  torch::manual_seed(trainer.seed + static_cast<uint64_t>(world.rank));  // distinct dropout masks per rank
+
+  TrainerSetup setup;
+  setup.model = model;
+  setup.data = data;
+  setup.comm = comm.get();
+  setup.trainer = trainer;
+  setup.optim = optim_options_from(cfg["optim"]);
+  setup.ddp = ddp::ddp_options_from(cfg["ddp"]);
+  setup.run_dir = run_dir;
+  setup.config_yaml = recipe::to_yaml(cfg);
+  Trainer t(std::move(setup));
+  TrainResult result = t.fit();
+
+  auto* generator = dynamic_cast<TextGenerator*>(model.get());
+  if (rank_zero.active() && generator != nullptr && trainer.samples_at_end > 0) {
+    GenerateOptions g;
+    g.count = static_cast<int>(trainer.samples_at_end);
+    g.seed = trainer.seed;
+    rank_zero.info("sample", "{} generated names:", g.count);
+    for (const auto& name : generator->generate(g)) rank_zero.info("sample", "  {}", name);
+  }
+  return 0;
+}
+
+}  // namespace tandem::cli
