@@ -175,6 +175,7 @@ LaunchResult run_workers(const WorkerGroupSpec& input) {
     }
   };
   int stop_signal = 0;
+  const auto started = Clock::now();
 
   while (true) {
     bool open_pipes = false;
@@ -201,7 +202,7 @@ LaunchResult run_workers(const WorkerGroupSpec& input) {
         w.exited = true;
         w.status = status;
         const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-        if (!ok && !result.failure && stop_signal == 0) {
+        if (!ok && !result.failure && stop_signal == 0 && !result.timed_out) {
           WorkerFailure f;
           f.rank = w.rank;
           f.pid = w.pid;
@@ -222,6 +223,14 @@ LaunchResult run_workers(const WorkerGroupSpec& input) {
       stop_signal = g_stop_signal;
       log_warn("launch", "received {}; passing it on to the workers", signal_name(stop_signal));
       stop_all(stop_signal);
+      kill_deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                         std::chrono::duration<double>(spec.grace_period_s));
+    }
+    if (spec.timeout_s > 0 && !result.timed_out && !result.failure && stop_signal == 0 &&
+        std::chrono::duration<double>(Clock::now() - started).count() > spec.timeout_s) {
+      result.timed_out = true;
+      log_warn("launch", "the workers did not finish within {} s; stopping them", spec.timeout_s);
+      stop_all(SIGTERM);
       kill_deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                          std::chrono::duration<double>(spec.grace_period_s));
     }
@@ -263,6 +272,8 @@ LaunchResult run_workers(const WorkerGroupSpec& input) {
     result.exit_code = 1;
   } else if (stop_signal != 0) {
     result.exit_code = 128 + stop_signal;
+  } else if (result.timed_out) {
+    result.exit_code = 1;
   }
   return result;
 }

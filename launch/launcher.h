@@ -22,6 +22,7 @@ struct WorkerGroupSpec {
   std::map<std::string, std::string> env;  ///< extra environment for every worker
   double grace_period_s = 5.0;          ///< SIGTERM → SIGKILL delay when stopping workers
   int tail_lines = 20;                  ///< log lines quoted in a failure report
+  double timeout_s = 0.0;               ///< stop the group after this long (0: no limit)
 };
 
 struct WorkerFailure {
@@ -36,6 +37,7 @@ struct WorkerFailure {
 struct LaunchResult {
   int exit_code = 0;                  ///< 0, 1 on a worker failure, 128+signal when stopped by one
   int master_port = 0;                ///< the port used
+  bool timed_out = false;             ///< stopped because spec.timeout_s passed
   std::optional<WorkerFailure> failure;
 };
 

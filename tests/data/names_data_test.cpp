@@ -1,0 +1,107 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "data/names/char_windows.h"
+#include "data/names/names_dataset.h"
+#include "data/names/names_file.h"
+#include "data/text/alphabet.h"
+#include "framework/core/error.h"
+#include "tests/support/multiprocess.h"
+
+namespace tandem::data {
+namespace {
+
+using text::Alphabet;
+
+TEST(Alphabet, Has31SymbolsThatRoundTrip) {
+  EXPECT_EQ(Alphabet::kSize, 31);
+  std::set<int> seen;
+  for (char c : std::string("abcdefghijklmnopqrstuvwxyz-. ")) {
+    int i = Alphabet::index(c);
+    ASSERT_GE(i, 2);
+    ASSERT_LT(i, 31);
+    seen.insert(i);
+    EXPECT_EQ(Alphabet::symbol(i), c);
+  }
+  EXPECT_EQ(seen.size(), 29u);
+  EXPECT_EQ(Alphabet::index('A'), -1);
+  EXPECT_EQ(Alphabet::decode(Alphabet::encode("jean-luc")), "jean-luc");
+  EXPECT_THROW(Alphabet::encode("zoë"), std::invalid_argument);
+}
+
+TEST(CharWindows, EachPositionPredictsTheNextCharacter) {
+  CharWindows w({"ab"}, 3);  // s = a b stop
+  ASSERT_EQ(w.size(), 3);
+  const int a = Alphabet::index('a'), b = Alphabet::index('b'), pad = Alphabet::kPad, stop = Alphabet::kStop;
+  auto expect_row = [&](int64_t row, std::vector<int64_t> in, std::vector<int64_t> out) {
+    EXPECT_TRUE(torch::equal(w.inputs()[row], torch::tensor(in))) << "input row " << row;
+    EXPECT_TRUE(torch::equal(w.targets()[row], torch::tensor(out))) << "target row " << row;
+  };
+  expect_row(0, {pad, pad, pad}, {pad, pad, a});
+  expect_row(1, {pad, pad, a}, {pad, a, b});
+  expect_row(2, {pad, a, b}, {a, b, stop});
+  auto batch = w.get({2, 0});
+  EXPECT_EQ(batch.size, 2);
+  EXPECT_TRUE(torch::equal(batch.at("input")[0], w.inputs()[2]));
+}
+
+TEST(CharWindows, LongNamesSlideTheWindow) {
+  CharWindows w({"abcdef"}, 2);
+  ASSERT_EQ(w.size(), 7);
+  EXPECT_TRUE(torch::equal(w.inputs()[6], torch::tensor({Alphabet::index('e'), Alphabet::index('f')}).to(torch::kInt64)));
+  EXPECT_TRUE(torch::equal(w.targets()[6], torch::tensor({Alphabet::index('f'), Alphabet::kStop}).to(torch::kInt64)));
+}
+
+TEST(SplitNames, IsSeededDisjointAndComplete) {
+  std::vector<std::string> names;
+  for (int i = 0; i < 100; ++i) names.push_back("n" + std::string(1, static_cast<char>('a' + i % 26)) + std::to_string(i));
+  auto s = split_names(names, 0.2, 4);
+  EXPECT_EQ(s.val.size(), 20u);
+  EXPECT_EQ(s.train.size(), 80u);
+  std::set<std::string> all(s.train.begin(), s.train.end());
+  all.insert(s.val.begin(), s.val.end());
+  EXPECT_EQ(all.size(), 100u);
+  EXPECT_EQ(split_names(names, 0.2, 4).val, s.val);
+  EXPECT_NE(split_names(names, 0.2, 5).val, s.val);
+}
+
+class NamesFile : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = test::make_temp_dir("names"); }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string write(const std::string& text) {
+    auto p = (std::filesystem::path(dir_) / "names.txt").string();
+    std::ofstream(p) << text;
+    return p;
+  }
+  std::string dir_;
+};
+
+TEST_F(NamesFile, LowerCasesTrimsAndSkipsBlankLines) {
+  auto names = read_names(write("Rex\n\n  Bella \r\nmr. whiskers\n"));
+  EXPECT_EQ(names, (std::vector<std::string>{"rex", "bella", "mr. whiskers"}));
+}
+
+TEST_F(NamesFile, ACharacterOutsideTheAlphabetNamesFileAndLine) {
+  auto path = write("rex\nbella\nr2d2\n");
+  try {
+    read_names(path);
+    FAIL();
+  } catch (const BadInput& e) {
+    EXPECT_NE(std::string(e.what()).find(path + ":3: expected a name made of"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("got 'r2d2' (character '2')"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(read_names(path, OnInvalid::kSkip).size(), 2u);
+  EXPECT_THROW(read_names(write("\n\n")), BadInput);
+}
+
+TEST(ShippedCorpus, IsInTheAlphabetAndLargeEnough) {
+  auto names = read_names(std::string(TANDEM_SOURCE_DIR) + "/data/corpora/names.txt");
+  EXPECT_GT(names.size(), 1000u);
+}
+
+}  // namespace
+}  // namespace tandem::data

@@ -1,0 +1,107 @@
+// The launcher with real processes (/bin/sh workers).
+#include "launch/launcher.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "tests/support/multiprocess.h"
+
+namespace tandem::launch {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+WorkerGroupSpec shell(const std::string& script, int nproc, const std::string& logs) {
+  WorkerGroupSpec spec;
+  spec.argv = {"/bin/sh", "-c", script};
+  spec.nproc_per_node = nproc;
+  spec.logs_dir = logs;
+  spec.grace_period_s = 1;
+  spec.timeout_s = 60;
+  return spec;
+}
+
+std::string read(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class Launcher : public ::testing::Test {
+ protected:
+  void SetUp() override { logs_ = test::make_temp_dir("launch"); }
+  void TearDown() override { std::filesystem::remove_all(logs_); }
+  std::string logs_;
+};
+
+TEST_F(Launcher, SetsTorchrunEnvironmentAndWritesPerRankLogs) {
+  auto spec = shell("echo \"r=$RANK lr=$LOCAL_RANK w=$WORLD_SIZE lw=$LOCAL_WORLD_SIZE g=$GROUP_RANK "
+                    "a=$MASTER_ADDR p=$MASTER_PORT omp=$OMP_NUM_THREADS x=$EXTRA\"; echo to-stderr >&2",
+                    2, logs_);
+  spec.env["EXTRA"] = "yes";
+  auto result = run_workers(spec);
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_FALSE(result.failure.has_value());
+  EXPECT_GT(result.master_port, 0) << "a free port was chosen";
+  for (int r = 0; r < 2; ++r) {
+    const std::string log = read(std::filesystem::path(logs_) / ("rank" + std::to_string(r) + ".log"));
+    const std::string expected = "r=" + std::to_string(r) + " lr=" + std::to_string(r) + " w=2 lw=2 g=0 a=127.0.0.1 p=" +
+                                 std::to_string(result.master_port) + " omp=1 x=yes\nto-stderr\n";
+    EXPECT_EQ(log, expected);
+  }
+}
+
+TEST_F(Launcher, AFailingWorkerStopsTheOthersAndIsNamed) {
+  const auto start = Clock::now();
+  auto result = run_workers(shell("if [ $RANK = 1 ]; then echo 'about to fail'; exit 3; fi; sleep 30", 2, logs_));
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  EXPECT_EQ(result.exit_code, 1);
+  ASSERT_TRUE(result.failure.has_value());
+  EXPECT_EQ(result.failure->rank, 1);
+  EXPECT_EQ(result.failure->exit_code, 3);
+  EXPECT_EQ(result.failure->describe(), "exit code 3");
+  ASSERT_FALSE(result.failure->tail.empty());
+  EXPECT_EQ(result.failure->tail.back(), "about to fail");
+  EXPECT_LT(seconds, 15.0) << "rank 0's sleep was cut short";
+}
+
+TEST_F(Launcher, AWorkerKilledByASignalIsReportedAsSuch) {
+  auto result = run_workers(shell("if [ $RANK = 0 ]; then kill -9 $$; fi; sleep 30", 2, logs_));
+  ASSERT_TRUE(result.failure.has_value());
+  EXPECT_EQ(result.failure->rank, 0);
+  EXPECT_EQ(result.failure->signal, SIGKILL);
+  EXPECT_EQ(result.failure->describe(), "killed by signal 9 (SIGKILL)");
+}
+
+TEST_F(Launcher, ATimeoutStopsTheGroup) {
+  auto spec = shell("sleep 30", 2, logs_);
+  spec.timeout_s = 1;
+  const auto start = Clock::now();
+  auto result = run_workers(spec);
+  EXPECT_TRUE(result.timed_out);
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_LT(std::chrono::duration<double>(Clock::now() - start).count(), 10.0);
+}
+
+TEST_F(Launcher, AMissingProgramFails) {
+  auto spec = shell("", 1, logs_);
+  spec.argv = {"/no/such/program"};
+  auto result = run_workers(spec);
+  ASSERT_TRUE(result.failure.has_value());
+  EXPECT_EQ(result.failure->exit_code, 127);
+}
+
+TEST_F(Launcher, OutputWithoutAFinalNewlineIsKept) {
+  auto result = run_workers(shell("printf 'no newline'", 1, logs_));
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(read(std::filesystem::path(logs_) / "rank0.log"), "no newline\n");
+}
+
+}  // namespace
+}  // namespace tandem::launch

@@ -1,0 +1,28 @@
+// This binary links tandem::models and tandem::data but calls nothing in
+// them: if the linker dropped their self-registering objects, these fail.
+#include <gtest/gtest.h>
+
+#include "framework/train/dataset.h"
+#include "framework/train/model.h"
+
+namespace tandem {
+
+TEST(Registration, BuiltInModelsAreRegistered) { EXPECT_TRUE(model_registry().contains("char_lstm")); }
+
+TEST(Registration, BuiltInDatasetsAreRegistered) { EXPECT_TRUE(dataset_registry().contains("names")); }
+
+TEST(Registration, ModelsBuildFromTheirSchemaDefaults) {
+  for (const auto& name : model_registry().names()) {
+    const auto& entry = model_registry().get(name);
+    recipe::Section schema = entry.schema();
+    YAML::Node section;
+    section["type"] = name;
+    for (const auto& key : schema.keys()) {
+      if (key.default_value()) section[key.name()] = *key.default_value();
+    }
+    auto model = entry.create(section);
+    EXPECT_FALSE(model->parameters().empty()) << name;
+  }
+}
+
+}  // namespace tandem

@@ -1,0 +1,66 @@
+#include "tests/support/multiprocess.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+
+#include "launch/launcher.h"
+
+namespace tandem::test {
+namespace {
+std::map<std::string, WorkerFn>& workers() {
+  static std::map<std::string, WorkerFn> table;
+  return table;
+}
+}  // namespace
+
+bool register_worker(const std::string& name, WorkerFn fn) {
+  workers()[name] = std::move(fn);
+  return true;
+}
+
+bool run_as_worker_if_asked(int* exit_code) {
+  const char* name = std::getenv("TANDEM_TEST_WORKER");
+  if (name == nullptr) return false;
+  auto it = workers().find(name);
+  if (it == workers().end()) {
+    std::fprintf(stderr, "no test worker named '%s'\n", name);
+    *exit_code = 97;
+    return true;
+  }
+  try {
+    *exit_code = it->second();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "worker '%s' threw: %s\n", name, e.what());
+    *exit_code = 98;
+  }
+  return true;
+}
+
+WorkersResult run_workers_of_this_binary(const std::string& name, int world,
+                                         const std::map<std::string, std::string>& env, double timeout_s) {
+  launch::WorkerGroupSpec spec;
+  spec.argv = {std::filesystem::read_symlink("/proc/self/exe").string()};
+  spec.nproc_per_node = world;
+  spec.env = env;
+  spec.env["TANDEM_TEST_WORKER"] = name;
+  spec.timeout_s = timeout_s;
+  spec.grace_period_s = 2;
+  auto result = launch::run_workers(spec);
+  WorkersResult out;
+  out.exit_code = result.exit_code;
+  out.timed_out = result.timed_out;
+  if (result.failure) out.failure = "rank " + std::to_string(result.failure->rank) + " " + result.failure->describe();
+  return out;
+}
+
+std::string make_temp_dir(const std::string& tag) {
+  std::string pattern = (std::filesystem::temp_directory_path() / ("tandem-" + tag + "-XXXXXX")).string();
+  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  return pattern;
+}
+
+}  // namespace tandem::test

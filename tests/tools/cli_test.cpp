@@ -1,0 +1,180 @@
+// The `tandem` command end to end: real processes through the launcher.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "tests/support/multiprocess.h"
+
+namespace tandem {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Run {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+/// Runs `tandem ARGS` through the shell with a time limit.
+Run tandem(const std::string& args, int timeout_s = 240) {
+  const std::string cmd =
+      "timeout -k 5 " + std::to_string(timeout_s) + " " + std::string(TANDEM_EXE) + " " + args + " 2>&1";
+  Run r;
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  if (pipe == nullptr) return r;
+  char buf[4096];
+  while (std::fgets(buf, sizeof(buf), pipe) != nullptr) r.output += buf;
+  int status = ::pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+std::string corpus() { return std::string(TANDEM_SOURCE_DIR) + "/data/corpora/names.txt"; }
+
+std::vector<nlohmann::json> step_records(const fs::path& run_dir) {
+  std::ifstream in(run_dir / "metrics.jsonl");
+  std::vector<nlohmann::json> out;
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line);
+    if (j["kind"] == "step") out.push_back(j);
+  }
+  return out;
+}
+
+int count_lines(const std::string& text) { return static_cast<int>(std::count(text.begin(), text.end(), '\n')); }
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = test::make_temp_dir("cli"); }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  /// A small char_lstm recipe that trains in seconds.
+  std::string tiny_recipe() {
+    const auto path = fs::path(dir_) / "tiny.yaml";
+    std::ofstream(path) << "model: {type: char_lstm, context: 8, hidden: 32, layers: 2, dropout: 0.0}\n"
+                        << "data: {type: names, path: " << corpus() << ", context: 8, val_fraction: 0.1}\n"
+                        << "optim: {type: adam, lr: 0.004}\n"
+                        << "trainer: {epochs: 1, max_steps: 30, batch_size: 32, log_every: 1, checkpoint_every: 10,"
+                        << " samples_at_end: 3}\n"
+                        << "launch: {timeout_s: 60}\n";
+    return path.string();
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(Cli, HelpOnEverySubcommand) {
+  for (const char* cmd : {"", "launch", "train", "validate", "sample", "eval"}) {
+    auto r = tandem(std::string(cmd) + " --help");
+    EXPECT_EQ(r.exit_code, 0) << cmd;
+    EXPECT_NE(r.output.find("Usage"), std::string::npos) << cmd;
+  }
+  EXPECT_EQ(tandem("launch --no-such-flag x.yaml").exit_code, 2);
+  EXPECT_EQ(tandem("").exit_code, 2);
+}
+
+TEST_F(Cli, ABadRecipeIsReportedWholeAndStartsNothing) {
+  const auto recipe = (fs::path(dir_) / "bad.yaml").string();
+  std::ofstream(recipe) << "model:\n"
+                           "  type: char_lstm\n"
+                           "data:\n"
+                           "  type: names\n"
+                           "  path: /no/such/names.txt\n"
+                           "optim:\n"
+                           "  lr: -0.01\n"
+                           "trainer:\n"
+                           "  epoch: 2\n";
+  auto r = tandem("validate " + recipe);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find(recipe + ":5:9: data.path: expected a path to an existing file, got '/no/such/names.txt'"),
+            std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(recipe + ":7:7: optim.lr: expected a number > 0, got -0.01"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(recipe + ":9:3: trainer.epoch:"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("did you mean 'epochs'?"), std::string::npos) << r.output;
+
+  const auto run_dir = fs::path(dir_) / "run";
+  auto launch = tandem("launch --nproc-per-node 2 --run-dir " + run_dir.string() + " " + recipe);
+  EXPECT_EQ(launch.exit_code, 2);
+  EXPECT_FALSE(fs::exists(run_dir)) << "nothing was started";
+  EXPECT_EQ(launch.output.find("[rank"), std::string::npos) << launch.output;
+
+  auto unknown = tandem("validate " + tiny_recipe() + " model.type=char_lstn");
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.output.find("override 'model.type=char_lstn': model.type: expected one of char_lstm"),
+            std::string::npos) << unknown.output;
+}
+
+TEST_F(Cli, LaunchTrainsTwoWorkersThenSampleAndEvalReadTheCheckpoint) {
+  const auto run_dir = fs::path(dir_) / "run";
+  auto r = tandem("launch --nproc-per-node 2 " + tiny_recipe() + " --run-dir " + run_dir.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("[rank0]: [train] epoch 1/1  step 30/"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("[rank0]: [sample] 3 generated names:"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("[rank1]: [train]"), std::string::npos) << "only rank 0 reports progress";
+
+  auto steps = step_records(run_dir);
+  ASSERT_EQ(steps.size(), 30u);
+  for (int i = 0; i < 30; ++i) EXPECT_EQ(steps[i]["global_step"].get<int>(), i + 1) << "each step logged once";
+  EXPECT_DOUBLE_EQ(steps[0]["samples"].get<double>(), 64.0) << "the loss is over both ranks' samples";
+  EXPECT_TRUE(fs::exists(run_dir / "config.yaml"));
+  EXPECT_TRUE(fs::exists(run_dir / "logs" / "rank0.log"));
+  EXPECT_TRUE(fs::exists(run_dir / "logs" / "rank1.log"));
+  EXPECT_TRUE(fs::exists(run_dir / "checkpoints" / "step-000000030.pt"));
+  EXPECT_TRUE(fs::exists(run_dir / "checkpoints" / "step-000000020.pt"));
+  EXPECT_FALSE(fs::exists(run_dir / "checkpoints" / "step-000000010.pt")) << "keep_checkpoints: 2";
+  EXPECT_EQ(tandem("validate " + (run_dir / "config.yaml").string()).exit_code, 0);
+
+  auto sample = tandem("sample --checkpoint " + run_dir.string() + " --count 7 --seed 3 --temperature 0.8");
+  ASSERT_EQ(sample.exit_code, 0) << sample.output;
+  EXPECT_EQ(count_lines(sample.output), 7) << sample.output;
+  EXPECT_EQ(sample.output, tandem("sample --checkpoint " + run_dir.string() + " --count 7 --seed 3 --temperature 0.8").output);
+  auto prefixed = tandem("sample --checkpoint " + run_dir.string() + " --count 3 --prefix bo --novel");
+  ASSERT_EQ(prefixed.exit_code, 0) << prefixed.output;
+  std::istringstream lines(prefixed.output);
+  for (std::string line; std::getline(lines, line);) EXPECT_EQ(line.rfind("bo", 0), 0u) << line;
+  EXPECT_EQ(tandem("sample --checkpoint " + run_dir.string() + " --prefix 'R2'").exit_code, 2);
+
+  auto eval = tandem("eval --checkpoint " + run_dir.string());
+  ASSERT_EQ(eval.exit_code, 0) << eval.output;
+  EXPECT_NE(eval.output.find("(step 30), split val"), std::string::npos) << eval.output;
+  EXPECT_NE(eval.output.find("\nloss "), std::string::npos) << eval.output;
+  EXPECT_NE(eval.output.find("\naccuracy "), std::string::npos) << eval.output;
+  auto eval_other = tandem("eval --checkpoint " + run_dir.string() + " data.val_fraction=0.5");
+  EXPECT_EQ(eval_other.exit_code, 0) << eval_other.output;
+  EXPECT_NE(eval_other.output, eval.output);
+  EXPECT_EQ(tandem("eval --checkpoint " + (fs::path(dir_) / "missing").string()).exit_code, 2);
+}
+
+TEST_F(Cli, TwoWorkersWithBatchBMatchOneWorkerWithBatch2B) {
+  const std::string common = tiny_recipe() + " trainer.max_steps=50 trainer.validate=false trainer.samples_at_end=0"
+                                             " trainer.checkpoint_every=0 model.dropout=0";
+  const auto two = fs::path(dir_) / "two", one = fs::path(dir_) / "one";
+  auto a = tandem("launch --nproc-per-node 2 " + common + " trainer.batch_size=16 --run-dir " + two.string());
+  ASSERT_EQ(a.exit_code, 0) << a.output;
+  auto b = tandem("launch --nproc-per-node 1 " + common + " trainer.batch_size=32 --run-dir " + one.string());
+  ASSERT_EQ(b.exit_code, 0) << b.output;
+  auto sa = step_records(two), sb = step_records(one);
+  ASSERT_EQ(sa.size(), 50u);
+  ASSERT_EQ(sb.size(), 50u);
+  for (int i = 0; i < 50; ++i) {
+    const double la = sa[i]["loss"].get<double>(), lb = sb[i]["loss"].get<double>();
+    EXPECT_LE(std::abs(la - lb), 1e-4 * std::abs(lb)) << "step " << i + 1 << ": " << la << " vs " << lb;
+  }
+  EXPECT_LT(sa.back()["loss"].get<double>(), sa.front()["loss"].get<double>());
+}
+
+TEST_F(Cli, TrainRunsWithoutTheLauncherAsAWorldOfOne) {
+  const auto run_dir = fs::path(dir_) / "direct";
+  auto r = tandem("train " + tiny_recipe() + " trainer.max_steps=3 --run-dir " + run_dir.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(step_records(run_dir).size(), 3u);
+}
+
+}  // namespace
+}  // namespace tandem

@@ -1,0 +1,132 @@
+#include "framework/train/trainer.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+
+#include "tests/support/multiprocess.h"
+
+namespace tandem {
+namespace {
+
+/// y = 3x - 1 with noise: a model and a data set small enough to train in ms.
+class Line : public Model {
+ public:
+  Line() { fc = register_module("fc", torch::nn::Linear(1, 1)); }
+  torch::Tensor forward(const Batch& b) override { return fc->forward(b.at("x")); }
+  torch::Tensor loss(const Batch& b, const torch::Tensor& out) override {
+    return torch::mse_loss(out, b.at("y"));
+  }
+  torch::nn::Linear fc{nullptr};
+};
+
+class LineData : public Dataset {
+ public:
+  explicit LineData(int64_t n) {
+    torch::manual_seed(0);
+    x_ = torch::rand({n, 1});
+    y_ = 3 * x_ - 1 + 0.01 * torch::randn({n, 1});
+  }
+  int64_t size() const override { return x_.size(0); }
+  Batch get(const std::vector<int64_t>& idx) const override {
+    auto i = torch::tensor(idx, torch::kInt64);
+    return {{{"x", x_.index_select(0, i)}, {"y", y_.index_select(0, i)}}, static_cast<int64_t>(idx.size())};
+  }
+
+ private:
+  torch::Tensor x_, y_;
+};
+
+class TrainerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = test::make_temp_dir("trainer"); }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  TrainerSetup setup(int64_t epochs) {
+    TrainerSetup s;
+    torch::manual_seed(0);
+    s.model = std::make_shared<Line>();
+    s.data = {std::make_shared<LineData>(200), std::make_shared<LineData>(50)};
+    s.comm = comm_.get();
+    s.trainer.epochs = epochs;
+    s.trainer.batch_size = 16;
+    s.trainer.log_every = 1;
+    s.trainer.checkpoint_every = 5;
+    s.trainer.keep_checkpoints = 3;
+    s.optim.type = "sgd";
+    s.optim.lr = 0.5;
+    s.run_dir = RunDir(dir_);
+    s.run_dir->create();
+    s.config_yaml = "model: {type: line}\n";
+    return s;
+  }
+
+  std::vector<nlohmann::json> records() {
+    std::ifstream in(RunDir(dir_).metrics());
+    std::vector<nlohmann::json> out;
+    for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
+    return out;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<dist::Communicator> comm_ = dist::make_local_communicator();
+};
+
+TEST_F(TrainerTest, LearnsAndLogsEveryStepOnce) {
+  Trainer t(setup(3));
+  int after_epoch_calls = 0;
+  t.callbacks().after_epoch.push_back([&](int64_t, const MetricValues&) { ++after_epoch_calls; });
+  auto result = t.fit();
+  EXPECT_EQ(result.global_step, 3 * 13);  // ceil(200 / 16) steps per epoch
+  EXPECT_EQ(after_epoch_calls, 3);
+  ASSERT_TRUE(result.val_metrics.count("val_loss"));
+  EXPECT_LT(result.val_metrics.at("val_loss"), 0.05);
+
+  std::vector<int64_t> steps;
+  int epochs = 0;
+  for (const auto& r : records()) {
+    if (r["kind"] == "step") steps.push_back(r["global_step"].get<int64_t>());
+    if (r["kind"] == "epoch") ++epochs;
+  }
+  ASSERT_EQ(steps.size(), 39u);
+  for (int64_t i = 0; i < 39; ++i) EXPECT_EQ(steps[i], i + 1);
+  EXPECT_EQ(epochs, 3);
+  const auto first = records().front();
+  const auto last_step = records()[records().size() - 2];
+  EXPECT_GT(first["loss"].get<double>(), 10 * last_step["loss"].get<double>()) << "the loss went down";
+
+  // Checkpoints every 5 steps and at the end; only the newest 3 are kept.
+  auto newest = resolve_checkpoint(dir_);
+  EXPECT_EQ(read_checkpoint_info(newest).position.global_step, 39);
+  EXPECT_EQ(read_checkpoint_info(newest).position.epoch, 3);
+  int files = 0;
+  for (auto& e : std::filesystem::directory_iterator(RunDir(dir_).checkpoints())) files += e.path().extension() == ".pt";
+  EXPECT_EQ(files, 3);
+}
+
+TEST_F(TrainerTest, MaxStepsStopsInsideAnEpoch) {
+  auto s = setup(5);
+  s.trainer.max_steps = 7;
+  Trainer t(std::move(s));
+  EXPECT_EQ(t.fit().global_step, 7);
+  auto info = read_checkpoint_info(resolve_checkpoint(dir_));
+  EXPECT_EQ(info.position.global_step, 7);
+  EXPECT_EQ(info.position.epoch, 0);
+  EXPECT_EQ(info.position.step_in_epoch, 7);
+}
+
+TEST(EvaluateModel, CountsEverySampleOnce) {
+  auto comm = dist::make_local_communicator();
+  Line m;
+  LineData d(37);
+  auto metrics = evaluate_model(m, d, 10, *comm);
+  torch::NoGradGuard g;
+  auto all = d.get([] { std::vector<int64_t> v(37); std::iota(v.begin(), v.end(), 0); return v; }());
+  EXPECT_NEAR(metrics.at("loss"), m.loss(all, m.forward(all)).item<double>(), 1e-6);
+}
+
+}  // namespace
+}  // namespace tandem
