@@ -17,6 +17,8 @@ function(tandem_add_library name)
   add_library(tandem_${name} STATIC ${ARG_SOURCES})
   add_library(tandem::${name} ALIAS tandem_${name})
   set_target_properties(tandem_${name} PROPERTIES EXPORT_NAME ${name})
+  # Exported, so a consumer of the installed headers compiles them as C++17 too.
+  target_compile_features(tandem_${name} PUBLIC cxx_std_17)
   target_include_directories(tandem_${name} PUBLIC
     $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
     $<BUILD_INTERFACE:${PROJECT_BINARY_DIR}/include>

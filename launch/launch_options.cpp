@@ -1,5 +1,7 @@
 #include "launch/launch_options.h"
 
+#include <algorithm>
+
 namespace tandem::launch {
 
 recipe::Section launch_schema(const std::vector<std::string>& backends) {
@@ -8,9 +10,12 @@ recipe::Section launch_schema(const std::vector<std::string>& backends) {
   s.add("nproc_per_node", Type::kInt, "Worker processes on this machine (--nproc-per-node).").def(1).min(1).max(1024);
   std::vector<std::string> choices{"auto"};
   choices.insert(choices.end(), backends.begin(), backends.end());
-  s.add("backend", Type::kChoice, "Collective backend: gloo on CPU, nccl on CUDA (only in CUDA builds), or auto.")
-      .def("auto")
-      .choices(choices);
+  auto& backend = s.add("backend", Type::kChoice, "Collective backend: gloo on CPU, nccl on CUDA (only in CUDA builds), or auto.")
+                      .def("auto")
+                      .choices(choices);
+  if (std::find(backends.begin(), backends.end(), "nccl") == backends.end()) {
+    backend.unavailable("nccl", "this Tandem is built against a LibTorch without CUDA, so it has no NCCL");
+  }
   s.add("timeout_s", Type::kFloat, "Timeout of the rendezvous and of every collective, in seconds.")
       .def(300.0)
       .greater_than(0);

@@ -46,6 +46,17 @@ class Key {
   Key& max(double v) { max_ = v; max_exclusive_ = false; return *this; }
   Key& less_than(double v) { max_ = v; max_exclusive_ = true; return *this; }
   Key& choices(std::vector<std::string> c) { choices_ = std::move(c); return *this; }
+  /// A value that exists in general but not in this build, with the reason
+  /// ("nccl" on a CPU-only LibTorch); it is rejected with that reason.
+  Key& unavailable(const std::string& value, const std::string& why) {
+    unavailable_[value] = why;
+    return *this;
+  }
+  /// The reason `value` is unavailable, or nullptr.
+  const std::string* why_unavailable(const std::string& value) const {
+    auto it = unavailable_.find(value);
+    return it == unavailable_.end() ? nullptr : &it->second;
+  }
 
   const std::string& name() const { return name_; }
   Type type() const { return type_; }
@@ -69,6 +80,7 @@ class Key {
   std::optional<double> min_, max_;
   bool min_exclusive_ = false, max_exclusive_ = false;
   std::vector<std::string> choices_;
+  std::map<std::string, std::string> unavailable_;
 };
 
 /// A map of keys and nested sections. A section may be a *variant*: its key

@@ -170,7 +170,8 @@ class Validator {
       case Type::kChoice: {
         const auto& choices = key.choice_list();
         if (std::find(choices.begin(), choices.end(), text) == choices.end()) {
-          return fail(did_you_mean(text, choices));
+          const std::string* why = key.why_unavailable(text);
+          return fail(why ? " (" + *why + ")" : did_you_mean(text, choices));
         }
         return YAML::Node(text);
       }

@@ -136,8 +136,10 @@ TrainResult Trainer::fit() {
       optimizer.step();
       ++pos.step_in_epoch;
       ++pos.global_step;
-      window_loss_sum += loss.item<double>() * static_cast<double>(batch.size);
+      const double batch_loss = loss.item<double>();
+      window_loss_sum += batch_loss * static_cast<double>(batch.size);
       window_samples += batch.size;
+      for (auto& cb : callbacks_.after_step) cb(StepRecord{pos, batch_loss, 0.0});
 
       const bool last = pos.step_in_epoch == steps_per_epoch || pos.global_step == planned;
       if (pos.global_step % t.log_every == 0 || last) {

@@ -33,6 +33,9 @@ struct StepRecord {
 /// Named hooks, so users add behaviour without copying the loop. They run on
 /// every rank; use RankZero inside for output.
 struct Callbacks {
+  /// After every optimizer step; `loss` is this rank's batch loss (no communication).
+  std::vector<std::function<void(const StepRecord&)>> after_step;
+  /// After each logged step; `loss` is the mean over all ranks' samples.
   std::vector<std::function<void(const StepRecord&)>> after_log_step;
   std::vector<std::function<void(int64_t epoch, const MetricValues&)>> after_epoch;
   std::vector<std::function<void(const std::filesystem::path&)>> on_checkpoint;

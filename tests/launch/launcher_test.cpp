@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "tests/support/multiprocess.h"
 
@@ -101,6 +102,35 @@ TEST_F(Launcher, OutputWithoutAFinalNewlineIsKept) {
   auto result = run_workers(shell("printf 'no newline'", 1, logs_));
   EXPECT_EQ(result.exit_code, 0);
   EXPECT_EQ(read(std::filesystem::path(logs_) / "rank0.log"), "no newline\n");
+}
+
+}  // namespace
+}  // namespace tandem::launch
+
+namespace tandem::launch {
+namespace {
+
+TEST(LauncherSignals, SigtermToTheLauncherReachesEveryWorker) {
+  const std::string logs = test::make_temp_dir("launch-signal");
+  WorkerGroupSpec spec;
+  // Each worker reports the signal it got and exits cleanly.
+  spec.argv = {"/bin/sh", "-c", "trap 'echo got TERM; exit 0' TERM; echo ready; sleep 30 & wait"};
+  spec.nproc_per_node = 2;
+  spec.logs_dir = logs;
+  spec.grace_period_s = 5;
+  spec.timeout_s = 60;
+  std::thread sender([] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(800));
+    ::kill(::getpid(), SIGTERM);  // caught by run_workers' handler while it runs
+  });
+  auto result = run_workers(spec);
+  sender.join();
+  EXPECT_EQ(result.exit_code, 128 + SIGTERM);
+  EXPECT_FALSE(result.failure.has_value()) << "a requested stop is not a worker failure";
+  for (int r = 0; r < 2; ++r) {
+    EXPECT_EQ(read(std::filesystem::path(logs) / ("rank" + std::to_string(r) + ".log")), "ready\ngot TERM\n");
+  }
+  std::filesystem::remove_all(logs);
 }
 
 }  // namespace

@@ -104,6 +104,12 @@ TEST_F(Cli, ABadRecipeIsReportedWholeAndStartsNothing) {
   EXPECT_FALSE(fs::exists(run_dir)) << "nothing was started";
   EXPECT_EQ(launch.output.find("[rank"), std::string::npos) << launch.output;
 
+  auto nccl = tandem("validate " + tiny_recipe() + " launch.backend=nccl");
+  EXPECT_EQ(nccl.exit_code, 2);
+  EXPECT_NE(nccl.output.find("launch.backend: expected one of auto, gloo, got 'nccl' (this Tandem is built against a "
+                             "LibTorch without CUDA"),
+            std::string::npos) << nccl.output;
+
   auto unknown = tandem("validate " + tiny_recipe() + " model.type=char_lstn");
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_NE(unknown.output.find("override 'model.type=char_lstn': model.type: expected one of char_lstm"),
@@ -152,8 +158,9 @@ TEST_F(Cli, LaunchTrainsTwoWorkersThenSampleAndEvalReadTheCheckpoint) {
 }
 
 TEST_F(Cli, TwoWorkersWithBatchBMatchOneWorkerWithBatch2B) {
+  // The default recipe's model (hidden 128, 4 layers) without dropout.
   const std::string common = tiny_recipe() + " trainer.max_steps=50 trainer.validate=false trainer.samples_at_end=0"
-                                             " trainer.checkpoint_every=0 model.dropout=0";
+                                             " trainer.checkpoint_every=0 model.dropout=0 model.hidden=128 model.layers=4";
   const auto two = fs::path(dir_) / "two", one = fs::path(dir_) / "one";
   auto a = tandem("launch --nproc-per-node 2 " + common + " trainer.batch_size=16 --run-dir " + two.string());
   ASSERT_EQ(a.exit_code, 0) << a.output;

@@ -77,11 +77,13 @@ class TrainerTest : public ::testing::Test {
 
 TEST_F(TrainerTest, LearnsAndLogsEveryStepOnce) {
   Trainer t(setup(3));
-  int after_epoch_calls = 0;
+  int after_epoch_calls = 0, after_step_calls = 0;
   t.callbacks().after_epoch.push_back([&](int64_t, const MetricValues&) { ++after_epoch_calls; });
+  t.callbacks().after_step.push_back([&](const StepRecord& r) { EXPECT_EQ(r.position.global_step, ++after_step_calls); });
   auto result = t.fit();
   EXPECT_EQ(result.global_step, 3 * 13);  // ceil(200 / 16) steps per epoch
   EXPECT_EQ(after_epoch_calls, 3);
+  EXPECT_EQ(after_step_calls, 39);
   ASSERT_TRUE(result.val_metrics.count("val_loss"));
   EXPECT_LT(result.val_metrics.at("val_loss"), 0.05);
 
