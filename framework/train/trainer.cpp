@@ -125,6 +125,7 @@ TrainResult Trainer::fit() {
 
   for (pos.epoch = 0; pos.epoch < t.epochs && pos.global_step < planned; ++pos.epoch) {
     const auto order = sampler.indices(pos.epoch);
+    double epoch_loss_sum = 0.0, epoch_samples = 0.0;  // over all ranks, from the log windows
     for (pos.step_in_epoch = 0; pos.step_in_epoch < steps_per_epoch && pos.global_step < planned;) {
       Batch batch = s_.data.train->get(slice(order, pos.step_in_epoch * t.batch_size, t.batch_size));
       ddp.before_forward();
@@ -146,6 +147,8 @@ TrainResult Trainer::fit() {
         auto packed = torch::tensor({window_loss_sum, static_cast<double>(window_samples)}, torch::kFloat64);
         comm.allreduce(packed)->wait();
         const double global_samples = packed[1].item<double>();
+        epoch_loss_sum += packed[0].item<double>();
+        epoch_samples += global_samples;
         const double elapsed = since(window_start);
         StepRecord record{pos, packed[0].item<double>() / global_samples, global_samples / elapsed};
         samples_total += static_cast<int64_t>(global_samples);
@@ -174,7 +177,9 @@ TrainResult Trainer::fit() {
       if (t.checkpoint_every > 0 && pos.global_step % t.checkpoint_every == 0 && !last) save(pos);
     }
 
-    MetricValues epoch_metrics{{"train_loss", result.last_loss}};
+    // Every step of the epoch fell in some log window (the last one closes at
+    // the epoch's end), so this is the mean over all of the epoch's samples.
+    MetricValues epoch_metrics{{"train_loss", epoch_samples > 0 ? epoch_loss_sum / epoch_samples : 0.0}};
     if (t.validate && s_.data.val) {
       for (const auto& [name, value] : evaluate(*s_.data.val, t.val_batch_size)) epoch_metrics["val_" + name] = value;
       result.val_metrics = epoch_metrics;

@@ -89,9 +89,18 @@ TEST_F(TrainerTest, LearnsAndLogsEveryStepOnce) {
 
   std::vector<int64_t> steps;
   int epochs = 0;
+  double sum = 0, samples = 0;
   for (const auto& r : records()) {
-    if (r["kind"] == "step") steps.push_back(r["global_step"].get<int64_t>());
-    if (r["kind"] == "epoch") ++epochs;
+    if (r["kind"] == "step") {
+      steps.push_back(r["global_step"].get<int64_t>());
+      sum += r["loss"].get<double>() * r["samples"].get<double>();
+      samples += r["samples"].get<double>();
+    }
+    if (r["kind"] == "epoch") {
+      ++epochs;
+      EXPECT_NEAR(r["train_loss"].get<double>(), sum / samples, 1e-9) << "the epoch's sample-weighted mean";
+      sum = samples = 0;
+    }
   }
   ASSERT_EQ(steps.size(), 39u);
   for (int64_t i = 0; i < 39; ++i) EXPECT_EQ(steps[i], i + 1);
