@@ -23,8 +23,26 @@ class DistributedDataParallel {
   /// Zeroes gradients (the flat buckets) for the next step.
   void zero_grad() { reducer_->zero_grad(); }
 
+  /// While the returned guard lives, backward passes accumulate gradients
+  /// locally without communication (PyTorch's `with ddp.no_sync():`). The first
+  /// backward after it reduces everything accumulated: k micro-batches of B
+  /// with one allreduce equal one batch of k*B.
+  class NoSync {
+   public:
+    explicit NoSync(Reducer& r) : reducer_(r), previous_(r.sync()) { reducer_.set_sync(false); }
+    ~NoSync() { reducer_.set_sync(previous_); }
+    NoSync(const NoSync&) = delete;
+    NoSync& operator=(const NoSync&) = delete;
+
+   private:
+    Reducer& reducer_;
+    bool previous_;
+  };
+  NoSync no_sync() { return NoSync(*reducer_); }
+
   const DdpCounters& counters() const { return reducer_->counters(); }
   const Reducer& reducer() const { return *reducer_; }
+  Reducer& reducer() { return *reducer_; }
 
  private:
   /// Copies rank 0's values of `tensors` to every rank, one collective per dtype.

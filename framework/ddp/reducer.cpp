@@ -66,6 +66,10 @@ void Reducer::zero_grad() {
 
 void Reducer::on_grad_ready(std::size_t i) {
   std::lock_guard<std::mutex> lock(mutex_);
+  if (!sync_) {
+    bind_grad(i);  // accumulate locally; a later synchronised backward reduces the sum
+    return;
+  }
   if (!in_backward_) {
     in_backward_ = true;
     next_to_launch_ = 0;

@@ -37,6 +37,11 @@ class Reducer {
   /// Zeroes every bucket and makes each param.grad() a view of its bucket again.
   void zero_grad();
 
+  /// With sync off, backward only accumulates into the buckets; the next
+  /// backward with sync on reduces the accumulated gradients (see no_sync()).
+  void set_sync(bool enabled) { sync_ = enabled; }
+  bool sync() const { return sync_; }
+
   const DdpCounters& counters() const { return counters_; }
   const std::vector<std::vector<std::size_t>>& buckets() const { return plan_; }
 
@@ -64,6 +69,7 @@ class Reducer {
   std::vector<std::unique_ptr<GradReadyHook>> hooks_;
   std::size_t next_to_launch_ = 0;
   bool in_backward_ = false;
+  bool sync_ = true;
   std::mutex mutex_;
   DdpCounters counters_;
 };

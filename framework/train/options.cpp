@@ -12,6 +12,10 @@ recipe::Section trainer_schema() {
   s.add("batch_size", Type::kInt, "Samples per worker per step; the global batch is this times the world size.")
       .def(32)
       .min(1);
+  s.add("accumulate_steps", Type::kInt,
+        "Micro-batches per optimizer step: gradients of batch_size x accumulate_steps samples, one allreduce.")
+      .def(1)
+      .min(1);
   s.add("seed", Type::kInt, "Seed for initialisation, shuffling and dropout.").def(0).min(0);
   s.add("log_every", Type::kInt, "Steps between progress lines and metrics records.").def(10).min(1);
   s.add("checkpoint_every", Type::kInt, "Steps between checkpoints (0: only at the end).").def(0).min(0);
@@ -68,6 +72,7 @@ TrainerOptions trainer_options_from(const YAML::Node& n) {
   o.epochs = n["epochs"].as<int64_t>();
   o.max_steps = n["max_steps"].as<int64_t>();
   o.batch_size = n["batch_size"].as<int64_t>();
+  o.accumulate_steps = n["accumulate_steps"].as<int64_t>();
   o.seed = n["seed"].as<uint64_t>();
   o.log_every = n["log_every"].as<int64_t>();
   o.checkpoint_every = n["checkpoint_every"].as<int64_t>();

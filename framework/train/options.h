@@ -13,7 +13,8 @@ namespace tandem {
 struct TrainerOptions {
   int64_t epochs = 1;
   int64_t max_steps = 0;        ///< stop after this many optimizer steps in all; 0 = no limit
-  int64_t batch_size = 32;      ///< per worker
+  int64_t batch_size = 32;      ///< per worker and micro-batch
+  int64_t accumulate_steps = 1; ///< micro-batches per optimizer step (one allreduce per step)
   uint64_t seed = 0;
   int64_t log_every = 10;       ///< steps between progress lines / metrics records
   int64_t checkpoint_every = 0; ///< steps between checkpoints; 0 = only at the end

@@ -1,6 +1,7 @@
 #include "framework/train/trainer.h"
 
 #include <chrono>
+#include <optional>
 
 #include "framework/core/log.h"
 #include "framework/core/version.h"
@@ -106,11 +107,13 @@ TrainResult Trainer::fit() {
 
   DistributedSampler sampler({s_.data.train->size(), comm.size(), comm.rank(), /*shuffle=*/true, t.seed});
   const int64_t per_rank = sampler.per_rank();
-  const int64_t steps_per_epoch = (per_rank + t.batch_size - 1) / t.batch_size;
+  const int64_t step_samples = t.batch_size * t.accumulate_steps;  // per rank and optimizer step
+  const int64_t steps_per_epoch = (per_rank + step_samples - 1) / step_samples;
   const int64_t planned = t.max_steps > 0 ? std::min(t.max_steps, steps_per_epoch * t.epochs) : steps_per_epoch * t.epochs;
-  rank_zero.info("train", "{} workers x batch {} = global batch {}; {} training samples, {} steps per epoch, {} steps",
-                 comm.size(), t.batch_size, t.batch_size * comm.size(), s_.data.train->size(), steps_per_epoch,
-                 planned);
+  rank_zero.info("train", "{} workers x batch {}{} = global batch {}; {} training samples, {} steps per epoch, {} steps",
+                 comm.size(), t.batch_size,
+                 t.accumulate_steps > 1 ? fmt::format(" x {} accumulated", t.accumulate_steps) : std::string(),
+                 step_samples * comm.size(), s_.data.train->size(), steps_per_epoch, planned);
 
   TrainResult result;
   TrainingPosition pos;
@@ -127,20 +130,31 @@ TrainResult Trainer::fit() {
     const auto order = sampler.indices(pos.epoch);
     double epoch_loss_sum = 0.0, epoch_samples = 0.0;  // over all ranks, from the log windows
     for (pos.step_in_epoch = 0; pos.step_in_epoch < steps_per_epoch && pos.global_step < planned;) {
-      Batch batch = s_.data.train->get(slice(order, pos.step_in_epoch * t.batch_size, t.batch_size));
-      ddp.before_forward();
+      // The step's samples, as accumulate_steps micro-batches; all but the last
+      // backward accumulate locally, the last one all-reduces the sum.
+      const auto step_indices = slice(order, pos.step_in_epoch * step_samples, step_samples);
+      const auto step_size = static_cast<int64_t>(step_indices.size());
       ddp.zero_grad();
-      torch::Tensor out = model.forward(batch);
-      torch::Tensor loss = model.loss(batch, out);
-      loss.backward();  // the reducer all-reduces gradients while this runs
+      double step_loss_sum = 0.0;
+      for (int64_t begin = 0; begin < step_size; begin += t.batch_size) {
+        Batch batch = s_.data.train->get(slice(step_indices, begin, t.batch_size));
+        const bool final_micro = begin + t.batch_size >= step_size;
+        std::optional<ddp::DistributedDataParallel::NoSync> no_sync;
+        if (!final_micro) no_sync.emplace(ddp.reducer());
+        ddp.before_forward();
+        torch::Tensor out = model.forward(batch);
+        torch::Tensor loss = model.loss(batch, out);
+        // Weighted so the accumulated gradient is that of the mean over the step's samples.
+        (loss * (static_cast<double>(batch.size) / static_cast<double>(step_size))).backward();
+        step_loss_sum += loss.item<double>() * static_cast<double>(batch.size);
+      }
       if (t.grad_clip > 0) torch::nn::utils::clip_grad_norm_(model.parameters(), t.grad_clip);
       optimizer.step();
       ++pos.step_in_epoch;
       ++pos.global_step;
-      const double batch_loss = loss.item<double>();
-      window_loss_sum += batch_loss * static_cast<double>(batch.size);
-      window_samples += batch.size;
-      for (auto& cb : callbacks_.after_step) cb(StepRecord{pos, batch_loss, 0.0});
+      window_loss_sum += step_loss_sum;
+      window_samples += step_size;
+      for (auto& cb : callbacks_.after_step) cb(StepRecord{pos, step_loss_sum / static_cast<double>(step_size), 0.0});
 
       const bool last = pos.step_in_epoch == steps_per_epoch || pos.global_step == planned;
       if (pos.global_step % t.log_every == 0 || last) {

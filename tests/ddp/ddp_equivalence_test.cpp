@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <optional>
 
 #include "framework/ddp/distributed_data_parallel.h"
 #include "tests/support/multiprocess.h"
@@ -47,7 +48,7 @@ std::vector<torch::Tensor> snapshot(torch::nn::Module& m) {
 
 /// Trains for kSteps. With `comm`, this rank's rows of each global batch
 /// (positions rank, rank + N, ...), under DDP; without, the whole global batch.
-std::vector<torch::Tensor> train(dist::Communicator* comm, double bucket_cap_mb) {
+std::vector<torch::Tensor> train(dist::Communicator* comm, double bucket_cap_mb, int accumulate = 1) {
   torch::manual_seed(comm ? 1000 + comm->rank() : 7);  // ranks start different: DDP must broadcast rank 0's
   Net net;
   if (comm == nullptr || comm->rank() == 0) {
@@ -66,15 +67,21 @@ std::vector<torch::Tensor> train(dist::Communicator* comm, double bucket_cap_mb)
   for (int step = 0; step < kSteps; ++step) {
     auto rows = torch::arange(step * global, (step + 1) * global);
     if (comm) rows = rows.slice(0, comm->rank(), global, comm->size());
-    auto x = d.x.index_select(0, rows), y = d.y.index_select(0, rows);
     if (ddp) {
-      ddp->before_forward();
       ddp->zero_grad();
     } else {
       opt.zero_grad();
     }
-    auto loss = torch::nn::functional::cross_entropy(net.forward(x), y);
-    loss.backward();
+    // `accumulate` micro-batches; all but the last under no_sync().
+    const int64_t micro = rows.size(0) / accumulate;
+    for (int k = 0; k < accumulate; ++k) {
+      auto part = rows.slice(0, k * micro, (k + 1) * micro);
+      auto x = d.x.index_select(0, part), y = d.y.index_select(0, part);
+      std::optional<DistributedDataParallel::NoSync> no_sync;
+      if (ddp && k + 1 < accumulate) no_sync.emplace(ddp->reducer());
+      if (ddp) ddp->before_forward();
+      (torch::nn::functional::cross_entropy(net.forward(x), y) / accumulate).backward();
+    }
     opt.step();
   }
   return snapshot(net);
@@ -84,7 +91,8 @@ TANDEM_TEST_WORKER(ddp_train) {
   auto world = dist::world_from_env();
   auto comm = dist::connect(world, {"gloo", std::chrono::seconds(60)});
   const double cap = std::stod(std::getenv("TEST_BUCKET_CAP_MB"));
-  auto params = train(comm.get(), cap);
+  const char* accumulate = std::getenv("TEST_ACCUMULATE");
+  auto params = train(comm.get(), cap, accumulate ? std::stoi(accumulate) : 1);
   torch::save(params, std::string(std::getenv("TEST_OUT_DIR")) + "/rank" + std::to_string(world.rank) + ".pt");
   comm->barrier()->wait();
   return 0;
@@ -119,6 +127,37 @@ TEST_P(DdpEquivalence, TwoRanksMatchOneProcessWithTheGlobalBatch) {
 
 // 25 MiB: one bucket; 0.004 MiB: a few buckets; 1e-9: every parameter alone.
 INSTANTIATE_TEST_SUITE_P(BucketCaps, DdpEquivalence, ::testing::Values(25.0, 0.004, 1e-9));
+
+TEST(DdpNoSync, AccumulatedMicroBatchesWithOneAllreduceMatchTheGlobalBatch) {
+  const std::string out = test::make_temp_dir("ddp-nosync");
+  auto result = test::run_workers_of_this_binary(
+      "ddp_train", kWorld, {{"TEST_BUCKET_CAP_MB", "0.004"}, {"TEST_OUT_DIR", out}, {"TEST_ACCUMULATE", "4"}});
+  ASSERT_EQ(result.exit_code, 0) << result.failure;
+  auto reference = train(nullptr, 0);
+  for (int rank = 0; rank < kWorld; ++rank) {
+    std::vector<torch::Tensor> params;
+    torch::load(params, out + "/rank" + std::to_string(rank) + ".pt");
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      EXPECT_TRUE(torch::allclose(params[i], reference[i], 1e-5, 1e-7)) << "rank " << rank << " parameter " << i;
+    }
+  }
+  std::filesystem::remove_all(out);
+}
+
+TEST(DdpNoSync, CommunicatesNothingInsideTheScope) {
+  auto comm = dist::make_local_communicator();
+  Net net;
+  DistributedDataParallel ddp(net, *comm);
+  ddp.zero_grad();
+  {
+    auto guard = ddp.no_sync();
+    net.forward(torch::randn({3, 4, 5})).sum().backward();
+    net.forward(torch::randn({3, 4, 5})).sum().backward();
+  }
+  EXPECT_EQ(ddp.counters().steps, 0) << "no reduction ran under no_sync";
+  net.forward(torch::randn({3, 4, 5})).sum().backward();
+  EXPECT_EQ(ddp.counters().steps, 1);
+}
 
 TEST(Ddp, AParameterWithoutGradientIsAnErrorNamingIt) {
   auto comm = dist::make_local_communicator();

@@ -129,6 +129,23 @@ TEST_F(TrainerTest, MaxStepsStopsInsideAnEpoch) {
   EXPECT_EQ(info.position.step_in_epoch, 7);
 }
 
+TEST_F(TrainerTest, AccumulatingMicroBatchesEqualsOneLargeBatch) {
+  auto params_after = [&](int64_t batch, int64_t accumulate) {
+    auto s = setup(1);
+    s.run_dir.reset();
+    s.trainer.batch_size = batch;
+    s.trainer.accumulate_steps = accumulate;
+    s.trainer.max_steps = 6;
+    auto model = s.model;
+    Trainer t(std::move(s));
+    t.fit();
+    return torch::cat({model->parameters()[0].flatten(), model->parameters()[1].flatten()}).clone();
+  };
+  auto one = params_after(16, 1), four = params_after(4, 4);
+  EXPECT_TRUE(torch::allclose(one, four, 1e-5, 1e-7)) << one << four;
+  EXPECT_FALSE(torch::allclose(one, params_after(4, 1), 1e-3, 1e-3)) << "smaller steps do differ";
+}
+
 TEST(EvaluateModel, CountsEverySampleOnce) {
   auto comm = dist::make_local_communicator();
   Line m;
