@@ -38,6 +38,23 @@ GradReadyHook::~GradReadyHook() {
   if (accumulator_) accumulator_->del_post_hook(key_);
 }
 
+std::unordered_set<const torch::autograd::Node*> reachable_nodes(const std::vector<torch::Tensor>& roots) {
+  std::unordered_set<const torch::autograd::Node*> seen;
+  std::vector<torch::autograd::Node*> stack;
+  for (const auto& root : roots) {
+    if (root.defined() && root.grad_fn()) stack.push_back(root.grad_fn().get());
+  }
+  while (!stack.empty()) {
+    torch::autograd::Node* node = stack.back();
+    stack.pop_back();
+    if (!seen.insert(node).second) continue;
+    for (const auto& edge : node->next_edges()) {
+      if (edge.function) stack.push_back(edge.function.get());
+    }
+  }
+  return seen;
+}
+
 void queue_end_of_backward(std::function<void()> fn) {
   torch::autograd::Engine::get_default_engine().queue_callback(std::move(fn));
 }

@@ -5,6 +5,8 @@
 
 #include <functional>
 #include <memory>
+#include <unordered_set>
+#include <vector>
 
 namespace tandem::ddp {
 
@@ -15,6 +17,8 @@ class GradReadyHook {
  public:
   GradReadyHook(const torch::Tensor& param, std::function<void()> fn);
   ~GradReadyHook();
+  /// The parameter's gradient accumulator node in the autograd graph.
+  const torch::autograd::Node* accumulator() const { return accumulator_.get(); }
   GradReadyHook(const GradReadyHook&) = delete;
   GradReadyHook& operator=(const GradReadyHook&) = delete;
 
@@ -22,6 +26,9 @@ class GradReadyHook {
   std::shared_ptr<torch::autograd::Node> accumulator_;  // kept alive, as c10d's Reducer does
   std::uintptr_t key_ = 0;
 };
+
+/// Every autograd node that backward from `roots` would visit.
+std::unordered_set<const torch::autograd::Node*> reachable_nodes(const std::vector<torch::Tensor>& roots);
 
 /// Runs `fn` once the backward pass that is running now has finished. Must be
 /// called from inside backward (from a GradReadyHook).

@@ -20,6 +20,12 @@ class DistributedDataParallel {
 
   /// Broadcasts buffers from rank 0 when `broadcast_buffers` is set.
   void before_forward();
+  /// Call between forward and backward with the loss (or outputs): with
+  /// `find_unused_parameters` it finds the parameters the graph skips.
+  void prepare_for_backward(const std::vector<torch::Tensor>& outputs) {
+    if (options_.find_unused_parameters) reducer_->prepare_for_backward(outputs);
+  }
+
   /// Zeroes gradients (the flat buckets) for the next step.
   void zero_grad() { reducer_->zero_grad(); }
 

@@ -12,6 +12,10 @@ recipe::Section ddp_schema() {
       .def(1.0)
       .greater_than(0);
   s.add("broadcast_buffers", Type::kBool, "Broadcast rank 0's module buffers before each forward.").def(true);
+  s.add("find_unused_parameters", Type::kBool,
+        "Walk the graph after forward and treat parameters it does not reach as having a zero gradient "
+        "(for models that skip parameters on some steps; costs a graph traversal per step).")
+      .def(false);
   return s;
 }
 
@@ -20,6 +24,7 @@ DdpOptions ddp_options_from(const YAML::Node& n) {
   o.bucket_cap_mb = n["bucket_cap_mb"].as<double>();
   o.first_bucket_mb = n["first_bucket_mb"].as<double>();
   o.broadcast_buffers = n["broadcast_buffers"].as<bool>();
+  o.find_unused_parameters = n["find_unused_parameters"].as<bool>();
   return o;
 }
 

@@ -10,6 +10,7 @@ struct DdpOptions {
   double bucket_cap_mb = 25.0;   ///< a bucket closes once it holds at least this much
   double first_bucket_mb = 1.0;  ///< the first bucket is small so communication starts early
   bool broadcast_buffers = true; ///< copy rank 0's buffers to every rank before each forward
+  bool find_unused_parameters = false;  ///< after forward, mark parameters the graph skips as ready
 };
 
 recipe::Section ddp_schema();

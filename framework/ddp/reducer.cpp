@@ -64,6 +64,15 @@ void Reducer::zero_grad() {
   for (std::size_t i = 0; i < params_.size(); ++i) bind_grad(i);
 }
 
+void Reducer::prepare_for_backward(const std::vector<torch::Tensor>& outputs) {
+  const auto reached = reachable_nodes(outputs);
+  std::lock_guard<std::mutex> lock(mutex_);
+  unused_.clear();
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    if (!reached.count(hooks_[i]->accumulator())) unused_.push_back(i);
+  }
+}
+
 void Reducer::on_grad_ready(std::size_t i) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (!sync_) {
@@ -79,6 +88,15 @@ void Reducer::on_grad_ready(std::size_t i) {
       bucket.work.reset();
     }
     queue_end_of_backward([this] { finalize(); });
+    // Parameters this step's graph does not reach keep their (zero or
+    // accumulated) gradient and count as ready at once.
+    for (std::size_t u : unused_) {
+      bind_grad(u);
+      ready_[u] = 1;
+      --buckets_[bucket_of_[u]].pending;
+    }
+    unused_.clear();
+    launch_ready_buckets();
   }
   bind_grad(i);
   if (ready_[i]) return;  // a second accumulation into the same grad in one pass
@@ -110,7 +128,7 @@ void Reducer::finalize() {
     }
     throw std::runtime_error(fmt::format(
         "[ddp] rank {}: these parameters got no gradient in this backward pass: {}. Every parameter that "
-        "requires grad must contribute to the loss on every step",
+        "requires grad must contribute to the loss on every step, or set ddp.find_unused_parameters: true",
         comm_.rank(), missing));
   }
   const auto start = std::chrono::steady_clock::now();

@@ -40,6 +40,11 @@ class Reducer {
   /// With sync off, backward only accumulates into the buckets; the next
   /// backward with sync on reduces the accumulated gradients (see no_sync()).
   void set_sync(bool enabled) { sync_ = enabled; }
+
+  /// Finds the parameters the graph of `outputs` does not reach and marks
+  /// them ready (zero gradient) when the next backward starts, so their
+  /// buckets still reduce (find_unused_parameters).
+  void prepare_for_backward(const std::vector<torch::Tensor>& outputs);
   bool sync() const { return sync_; }
 
   const DdpCounters& counters() const { return counters_; }
@@ -70,6 +75,7 @@ class Reducer {
   std::size_t next_to_launch_ = 0;
   bool in_backward_ = false;
   bool sync_ = true;
+  std::vector<std::size_t> unused_;  // found by prepare_for_backward, applied at the next backward
   std::mutex mutex_;
   DdpCounters counters_;
 };

@@ -144,6 +144,7 @@ TrainResult Trainer::fit() {
         ddp.before_forward();
         torch::Tensor out = model.forward(batch);
         torch::Tensor loss = model.loss(batch, out);
+        ddp.prepare_for_backward({loss});
         // Weighted so the accumulated gradient is that of the mean over the step's samples.
         (loss * (static_cast<double>(batch.size) / static_cast<double>(step_size))).backward();
         step_loss_sum += loss.item<double>() * static_cast<double>(batch.size);

@@ -22,13 +22,16 @@ struct Net : torch::nn::Module {
     lstm = register_module("lstm", torch::nn::LSTM(torch::nn::LSTMOptions(5, 12).num_layers(2).batch_first(true)));
     fc1 = register_module("fc1", torch::nn::Linear(12, 16));
     fc2 = register_module("fc2", torch::nn::Linear(16, 3));
+    extra = register_module("extra", torch::nn::Linear(12, 3));
   }
-  torch::Tensor forward(const torch::Tensor& x) {
+  /// `use_extra = false` skips a parameter branch, as models with optional parts do.
+  torch::Tensor forward(const torch::Tensor& x, bool use_extra = true) {
     auto h = std::get<0>(lstm->forward(x)).select(1, -1);
-    return fc2->forward(torch::tanh(fc1->forward(h)));
+    auto out = fc2->forward(torch::tanh(fc1->forward(h)));
+    return use_extra ? out + extra->forward(h) : out;
   }
   torch::nn::LSTM lstm{nullptr};
-  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+  torch::nn::Linear fc1{nullptr}, fc2{nullptr}, extra{nullptr};
 };
 
 struct Data {
@@ -48,7 +51,9 @@ std::vector<torch::Tensor> snapshot(torch::nn::Module& m) {
 
 /// Trains for kSteps. With `comm`, this rank's rows of each global batch
 /// (positions rank, rank + N, ...), under DDP; without, the whole global batch.
-std::vector<torch::Tensor> train(dist::Communicator* comm, double bucket_cap_mb, int accumulate = 1) {
+/// With `skip`, odd steps leave the `extra` branch out (find_unused_parameters).
+std::vector<torch::Tensor> train(dist::Communicator* comm, double bucket_cap_mb, int accumulate = 1,
+                                 bool skip = false) {
   torch::manual_seed(comm ? 1000 + comm->rank() : 7);  // ranks start different: DDP must broadcast rank 0's
   Net net;
   if (comm == nullptr || comm->rank() == 0) {
@@ -60,7 +65,9 @@ std::vector<torch::Tensor> train(dist::Communicator* comm, double bucket_cap_mb,
     for (std::size_t i = 0; i < src.size(); ++i) dst[i].copy_(src[i]);
   }
   std::unique_ptr<DistributedDataParallel> ddp;
-  if (comm) ddp = std::make_unique<DistributedDataParallel>(net, *comm, DdpOptions{bucket_cap_mb, bucket_cap_mb, true});
+  if (comm) {
+    ddp = std::make_unique<DistributedDataParallel>(net, *comm, DdpOptions{bucket_cap_mb, bucket_cap_mb, true, skip});
+  }
   torch::optim::Adam opt(net.parameters(), torch::optim::AdamOptions(0.01));
   Data d = global_data();
   const int global = kWorld * kBatchPerRank;
@@ -80,7 +87,9 @@ std::vector<torch::Tensor> train(dist::Communicator* comm, double bucket_cap_mb,
       std::optional<DistributedDataParallel::NoSync> no_sync;
       if (ddp && k + 1 < accumulate) no_sync.emplace(ddp->reducer());
       if (ddp) ddp->before_forward();
-      (torch::nn::functional::cross_entropy(net.forward(x), y) / accumulate).backward();
+      auto loss = torch::nn::functional::cross_entropy(net.forward(x, !(skip && step % 2 == 1)), y) / accumulate;
+      if (ddp) ddp->prepare_for_backward({loss});
+      loss.backward();
     }
     opt.step();
   }
@@ -92,7 +101,7 @@ TANDEM_TEST_WORKER(ddp_train) {
   auto comm = dist::connect(world, {"gloo", std::chrono::seconds(60)});
   const double cap = std::stod(std::getenv("TEST_BUCKET_CAP_MB"));
   const char* accumulate = std::getenv("TEST_ACCUMULATE");
-  auto params = train(comm.get(), cap, accumulate ? std::stoi(accumulate) : 1);
+  auto params = train(comm.get(), cap, accumulate ? std::stoi(accumulate) : 1, std::getenv("TEST_SKIP") != nullptr);
   torch::save(params, std::string(std::getenv("TEST_OUT_DIR")) + "/rank" + std::to_string(world.rank) + ".pt");
   comm->barrier()->wait();
   return 0;
@@ -134,6 +143,22 @@ TEST(DdpNoSync, AccumulatedMicroBatchesWithOneAllreduceMatchTheGlobalBatch) {
       "ddp_train", kWorld, {{"TEST_BUCKET_CAP_MB", "0.004"}, {"TEST_OUT_DIR", out}, {"TEST_ACCUMULATE", "4"}});
   ASSERT_EQ(result.exit_code, 0) << result.failure;
   auto reference = train(nullptr, 0);
+  for (int rank = 0; rank < kWorld; ++rank) {
+    std::vector<torch::Tensor> params;
+    torch::load(params, out + "/rank" + std::to_string(rank) + ".pt");
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      EXPECT_TRUE(torch::allclose(params[i], reference[i], 1e-5, 1e-7)) << "rank " << rank << " parameter " << i;
+    }
+  }
+  std::filesystem::remove_all(out);
+}
+
+TEST(DdpUnusedParameters, SkippedParametersStillFinishEveryStepAndMatchTheReference) {
+  const std::string out = test::make_temp_dir("ddp-unused");
+  auto result = test::run_workers_of_this_binary(
+      "ddp_train", kWorld, {{"TEST_BUCKET_CAP_MB", "1e-9"}, {"TEST_OUT_DIR", out}, {"TEST_SKIP", "1"}});
+  ASSERT_EQ(result.exit_code, 0) << result.failure;
+  auto reference = train(nullptr, 0, 1, /*skip=*/true);
   for (int rank = 0; rank < kWorld; ++rank) {
     std::vector<torch::Tensor> params;
     torch::load(params, out + "/rank" + std::to_string(rank) + ".pt");
