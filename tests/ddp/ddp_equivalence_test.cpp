@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <optional>
 
 #include "framework/ddp/distributed_data_parallel.h"
@@ -107,66 +108,47 @@ TANDEM_TEST_WORKER(ddp_train) {
   return 0;
 }
 
-class DdpEquivalence : public ::testing::TestWithParam<double> {};
-
-TEST_P(DdpEquivalence, TwoRanksMatchOneProcessWithTheGlobalBatch) {
+/// Runs `ddp_train` on kWorld ranks with `env` and checks every rank's final
+/// parameters against `reference` (float32: within 1e-5 relative, plus a tiny
+/// absolute floor for values near 0).
+void expect_ranks_match(std::map<std::string, std::string> env, const std::vector<torch::Tensor>& reference) {
   const std::string out = test::make_temp_dir("ddp");
-  auto result = test::run_workers_of_this_binary(
-      "ddp_train", kWorld, {{"TEST_BUCKET_CAP_MB", std::to_string(GetParam())}, {"TEST_OUT_DIR", out}});
+  env["TEST_OUT_DIR"] = out;
+  auto result = test::run_workers_of_this_binary("ddp_train", kWorld, env);
   ASSERT_EQ(result.exit_code, 0) << result.failure;
-
-  auto reference = train(nullptr, 0);
   for (int rank = 0; rank < kWorld; ++rank) {
     std::vector<torch::Tensor> params;
     torch::load(params, out + "/rank" + std::to_string(rank) + ".pt");
     ASSERT_EQ(params.size(), reference.size());
     for (std::size_t i = 0; i < params.size(); ++i) {
-      // float32: within 1e-5 relative (plus a tiny absolute floor for values near 0)
       EXPECT_TRUE(torch::allclose(params[i], reference[i], 1e-5, 1e-7))
           << "rank " << rank << " parameter " << i << " max abs diff "
           << (params[i] - reference[i]).abs().max().item<double>();
     }
   }
+  std::filesystem::remove_all(out);
+}
+
+class DdpEquivalence : public ::testing::TestWithParam<double> {};
+
+TEST_P(DdpEquivalence, TwoRanksMatchOneProcessWithTheGlobalBatch) {
+  auto reference = train(nullptr, 0);
+  expect_ranks_match({{"TEST_BUCKET_CAP_MB", std::to_string(GetParam())}}, reference);
   // The reference itself moved: the comparison is not trivially between initial weights.
   torch::manual_seed(7);
   Net init;
   EXPECT_FALSE(torch::allclose(init.parameters()[0], reference[0], 1e-3, 1e-3));
-  std::filesystem::remove_all(out);
 }
 
 // 25 MiB: one bucket; 0.004 MiB: a few buckets; 1e-9: every parameter alone.
 INSTANTIATE_TEST_SUITE_P(BucketCaps, DdpEquivalence, ::testing::Values(25.0, 0.004, 1e-9));
 
 TEST(DdpNoSync, AccumulatedMicroBatchesWithOneAllreduceMatchTheGlobalBatch) {
-  const std::string out = test::make_temp_dir("ddp-nosync");
-  auto result = test::run_workers_of_this_binary(
-      "ddp_train", kWorld, {{"TEST_BUCKET_CAP_MB", "0.004"}, {"TEST_OUT_DIR", out}, {"TEST_ACCUMULATE", "4"}});
-  ASSERT_EQ(result.exit_code, 0) << result.failure;
-  auto reference = train(nullptr, 0);
-  for (int rank = 0; rank < kWorld; ++rank) {
-    std::vector<torch::Tensor> params;
-    torch::load(params, out + "/rank" + std::to_string(rank) + ".pt");
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      EXPECT_TRUE(torch::allclose(params[i], reference[i], 1e-5, 1e-7)) << "rank " << rank << " parameter " << i;
-    }
-  }
-  std::filesystem::remove_all(out);
+  expect_ranks_match({{"TEST_BUCKET_CAP_MB", "0.004"}, {"TEST_ACCUMULATE", "4"}}, train(nullptr, 0));
 }
 
 TEST(DdpUnusedParameters, SkippedParametersStillFinishEveryStepAndMatchTheReference) {
-  const std::string out = test::make_temp_dir("ddp-unused");
-  auto result = test::run_workers_of_this_binary(
-      "ddp_train", kWorld, {{"TEST_BUCKET_CAP_MB", "1e-9"}, {"TEST_OUT_DIR", out}, {"TEST_SKIP", "1"}});
-  ASSERT_EQ(result.exit_code, 0) << result.failure;
-  auto reference = train(nullptr, 0, 1, /*skip=*/true);
-  for (int rank = 0; rank < kWorld; ++rank) {
-    std::vector<torch::Tensor> params;
-    torch::load(params, out + "/rank" + std::to_string(rank) + ".pt");
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      EXPECT_TRUE(torch::allclose(params[i], reference[i], 1e-5, 1e-7)) << "rank " << rank << " parameter " << i;
-    }
-  }
-  std::filesystem::remove_all(out);
+  expect_ranks_match({{"TEST_BUCKET_CAP_MB", "1e-9"}, {"TEST_SKIP", "1"}}, train(nullptr, 0, 1, /*skip=*/true));
 }
 
 TEST(DdpNoSync, CommunicatesNothingInsideTheScope) {
