@@ -1,5 +1,7 @@
 #include "framework/ddp/distributed_data_parallel.h"
 
+#include <torch/csrc/utils/tensor_flatten.h>
+
 #include <map>
 
 namespace tandem::ddp {
@@ -35,15 +37,10 @@ void DistributedDataParallel::broadcast_coalesced(const std::vector<torch::Tenso
   std::map<std::string, std::vector<torch::Tensor>> groups;
   for (const auto& t : tensors) groups[std::string(c10::toString(t.scalar_type())) + t.device().str()].push_back(t);
   for (auto& [key, group] : groups) {
-    std::vector<torch::Tensor> flat_parts;
-    for (const auto& t : group) flat_parts.push_back(t.reshape({-1}));
-    torch::Tensor flat = torch::cat(flat_parts);
+    torch::Tensor flat = torch::utils::flatten_dense_tensors(group);
     comm_.broadcast(flat, 0)->wait();
-    int64_t offset = 0;
-    for (auto& t : group) {
-      t.copy_(flat.narrow(0, offset, t.numel()).view(t.sizes()));
-      offset += t.numel();
-    }
+    auto parts = torch::utils::unflatten_dense_tensors(flat, group);
+    for (std::size_t i = 0; i < group.size(); ++i) group[i].copy_(parts[i]);
   }
 }
 
