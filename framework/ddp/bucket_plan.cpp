@@ -1,11 +1,23 @@
 #include "framework/ddp/bucket_plan.h"
 
 #include <map>
+#include <stdexcept>
 
 namespace tandem::ddp {
 
 std::vector<std::vector<std::size_t>> plan_buckets(const std::vector<ParamInfo>& params,
-                                                   const BucketPlanOptions& options) {
+                                                   const BucketPlanOptions& options,
+                                                   const std::vector<std::size_t>& order) {
+  std::vector<std::size_t> sequence = order;
+  if (sequence.empty()) {
+    for (std::size_t k = params.size(); k-- > 0;) sequence.push_back(k);
+  }
+  std::vector<char> seen(params.size(), 0);
+  for (std::size_t k : sequence) {
+    if (k >= params.size() || seen[k]) throw std::invalid_argument("plan_buckets: order is not a permutation");
+    seen[k] = 1;
+  }
+  if (sequence.size() != params.size()) throw std::invalid_argument("plan_buckets: order is not a permutation");
   constexpr double kMiB = 1024.0 * 1024.0;
   struct Open {
     std::vector<std::size_t> members;
@@ -14,7 +26,7 @@ std::vector<std::vector<std::size_t>> plan_buckets(const std::vector<ParamInfo>&
   std::vector<std::vector<std::size_t>> closed;
   std::map<std::string, Open> open;  // one filling bucket per dtype/device group
   std::vector<std::string> open_order;
-  for (std::size_t k = params.size(); k-- > 0;) {
+  for (std::size_t k : sequence) {
     const ParamInfo& p = params[k];
     auto [it, inserted] = open.try_emplace(p.group);
     if (inserted) open_order.push_back(p.group);

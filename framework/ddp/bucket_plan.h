@@ -20,10 +20,12 @@ struct BucketPlanOptions {
 };
 
 /// Buckets as lists of parameter indices (into `params`), in the order they
-/// are expected to fill. Within a bucket, indices are in reverse registration order.
-/// A bucket closes once it holds >= its cap, so a parameter larger than the cap
-/// gets a bucket of its own.
+/// are expected to fill. Parameters are taken in `order` (a permutation of the
+/// indices: the order gradients arrive in); empty means reverse registration
+/// order, the guess before the first backward. A bucket closes once it holds
+/// >= its cap, so a parameter larger than the cap gets a bucket of its own.
 std::vector<std::vector<std::size_t>> plan_buckets(const std::vector<ParamInfo>& params,
-                                                   const BucketPlanOptions& options);
+                                                   const BucketPlanOptions& options,
+                                                   const std::vector<std::size_t>& order = {});
 
 }  // namespace tandem::ddp

@@ -21,11 +21,16 @@ DistributedDataParallel::DistributedDataParallel(torch::nn::Module& module, dist
   }
   for (const auto& buffer : module_.buffers()) state.push_back(buffer);
   broadcast_coalesced(state);
+  // With unused parameters the arrival order can change from step to step,
+  // so the buckets keep their first plan (as PyTorch does).
   reducer_ = std::make_unique<Reducer>(std::move(params), std::move(names), comm_,
-                                       BucketPlanOptions{options_.bucket_cap_mb, options_.first_bucket_mb});
+                                       BucketPlanOptions{options_.bucket_cap_mb, options_.first_bucket_mb},
+                                       /*rebuild_buckets=*/!options_.find_unused_parameters);
+  if (options_.comm_hook != "allreduce") reducer_->register_comm_hook(make_comm_hook(options_.comm_hook));
 }
 
 void DistributedDataParallel::before_forward() {
+  reducer_->rebuild_buckets_if_due();
   if (!options_.broadcast_buffers) return;
   auto buffers = module_.buffers();
   if (!buffers.empty()) broadcast_coalesced(buffers);

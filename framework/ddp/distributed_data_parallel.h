@@ -18,8 +18,15 @@ class DistributedDataParallel {
  public:
   DistributedDataParallel(torch::nn::Module& module, dist::Communicator& comm, DdpOptions options = {});
 
-  /// Broadcasts buffers from rank 0 when `broadcast_buffers` is set.
+  /// Call before each forward: rebuilds the buckets in arrival order once,
+  /// after the first synchronised step, and broadcasts buffers from rank 0
+  /// when `broadcast_buffers` is set. A collective on every rank.
   void before_forward();
+
+  /// Replaces what a full bucket does (default: divide and all-reduce); see
+  /// comm_hook.h. Call before the first backward. The recipe's ddp.comm_hook
+  /// picks a built-in one.
+  void register_comm_hook(std::unique_ptr<CommHook> hook) { reducer_->register_comm_hook(std::move(hook)); }
   /// Call between forward and backward with the loss (or outputs): with
   /// `find_unused_parameters` it finds the parameters the graph skips.
   void prepare_for_backward(const std::vector<torch::Tensor>& outputs) {

@@ -16,6 +16,12 @@ recipe::Section ddp_schema() {
         "Walk the graph after forward and treat parameters it does not reach as having a zero gradient "
         "(for models that skip parameters on some steps; costs a graph traversal per step).")
       .def(false);
+  s.add("comm_hook", Type::kChoice,
+        "What a full bucket does: allreduce (in the gradients' dtype), or fp16 / bf16, which compress the "
+        "gradients to 16 bits for the reduction and halve the bytes sent, at a relative error of about "
+        "2^-11 (fp16) or 2^-8 (bf16) per element.")
+      .choices({"allreduce", "fp16", "bf16"})
+      .def(std::string("allreduce"));
   return s;
 }
 
@@ -25,6 +31,7 @@ DdpOptions ddp_options_from(const YAML::Node& n) {
   o.first_bucket_mb = n["first_bucket_mb"].as<double>();
   o.broadcast_buffers = n["broadcast_buffers"].as<bool>();
   o.find_unused_parameters = n["find_unused_parameters"].as<bool>();
+  o.comm_hook = n["comm_hook"].as<std::string>();
   return o;
 }
 

@@ -2,6 +2,8 @@
 /// The recipe's `ddp:` section.
 #include <yaml-cpp/yaml.h>
 
+#include <string>
+
 #include "framework/recipe/schema.h"
 
 namespace tandem::ddp {
@@ -11,6 +13,7 @@ struct DdpOptions {
   double first_bucket_mb = 1.0;  ///< the first bucket is small so communication starts early
   bool broadcast_buffers = true; ///< copy rank 0's buffers to every rank before each forward
   bool find_unused_parameters = false;  ///< after forward, mark parameters the graph skips as ready
+  std::string comm_hook = "allreduce";  ///< what a full bucket does: allreduce, fp16 or bf16 (comm_hook.h)
 };
 
 recipe::Section ddp_schema();

@@ -2,57 +2,89 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 
 namespace tandem::ddp {
 
 Reducer::Reducer(std::vector<torch::Tensor> params, std::vector<std::string> names, dist::Communicator& comm,
-                 const BucketPlanOptions& options)
-    : params_(std::move(params)), names_(std::move(names)), comm_(comm) {
-  std::vector<ParamInfo> info;
-  for (const auto& p : params_) {
-    if (p.is_sparse()) throw std::invalid_argument("[ddp] sparse parameters are not supported");
-    info.push_back({p.numel(), static_cast<int64_t>(p.element_size()),
-                    fmt::format("{}/{}", c10::toString(p.scalar_type()), p.device().str())});
-  }
-  plan_ = plan_buckets(info, options);
-  bucket_of_.resize(params_.size());
-  slot_of_.resize(params_.size());
-  ready_.assign(params_.size(), 0);
-  for (std::size_t b = 0; b < plan_.size(); ++b) {
-    Bucket bucket;
-    bucket.members = plan_[b];
-    int64_t total = 0;
-    for (std::size_t i : bucket.members) total += params_[i].numel();
-    const auto& first = params_[bucket.members.front()];
-    bucket.flat = torch::zeros({total}, first.options().requires_grad(false));
-    int64_t offset = 0;
-    for (std::size_t j = 0; j < bucket.members.size(); ++j) {
-      const auto& p = params_[bucket.members[j]];
-      bucket.views.push_back(bucket.flat.narrow(0, offset, p.numel()).view(p.sizes()));
-      bucket_of_[bucket.members[j]] = b;
-      slot_of_[bucket.members[j]] = j;
-      offset += p.numel();
+                 const BucketPlanOptions& options, bool rebuild_buckets)
+    : params_(std::move(params)),
+      names_(std::move(names)),
+      comm_(comm),
+      options_(options),
+      hook_(make_allreduce_hook()),
+      rebuild_enabled_(rebuild_buckets) {
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    const auto& p = params_[i];
+    if (p.is_sparse()) {
+      throw std::invalid_argument(fmt::format("[ddp] parameter {} is a sparse tensor; DDP needs dense parameters "
+                                              "(sparse gradients of dense parameters are fine)", names_[i]));
     }
-    counters_.bytes_per_step += total * static_cast<int64_t>(first.element_size());
-    buckets_.push_back(std::move(bucket));
+    info_.push_back({p.numel(), static_cast<int64_t>(p.element_size()),
+                     fmt::format("{}/{}", c10::toString(p.scalar_type()), p.device().str())});
   }
-  counters_.buckets = static_cast<int64_t>(buckets_.size());
+  build({});
   for (std::size_t i = 0; i < params_.size(); ++i) {
     bind_grad(i);
     hooks_.push_back(std::make_unique<GradReadyHook>(params_[i], [this, i] { on_grad_ready(i); }));
   }
 }
 
+void Reducer::build(const std::vector<std::size_t>& order) {
+  plan_ = plan_buckets(info_, options_, order);
+  buckets_.clear();
+  bucket_of_.assign(params_.size(), 0);
+  slot_of_.assign(params_.size(), 0);
+  ready_.assign(params_.size(), 0);
+  counters_.bytes_per_step = 0;
+  for (std::size_t b = 0; b < plan_.size(); ++b) {
+    Bucket bucket;
+    bucket.members = plan_[b];
+    int64_t total = 0;
+    for (std::size_t i : bucket.members) total += params_[i].numel();
+    const auto& first = params_[bucket.members.front()];
+    bucket.grad.index = b;
+    bucket.grad.flat = torch::zeros({total}, first.options().requires_grad(false));
+    int64_t offset = 0;
+    for (std::size_t j = 0; j < bucket.members.size(); ++j) {
+      const auto& p = params_[bucket.members[j]];
+      // The gradient keeps the parameter's memory layout where that layout is
+      // dense (a transposed weight, say), as autograd's layout contract asks;
+      // otherwise it is contiguous.
+      bucket.views.push_back(p.is_non_overlapping_and_dense()
+                                 ? bucket.grad.flat.as_strided(p.sizes(), p.strides(), offset)
+                                 : bucket.grad.flat.narrow(0, offset, p.numel()).view(p.sizes()));
+      bucket_of_[bucket.members[j]] = b;
+      slot_of_[bucket.members[j]] = j;
+      offset += p.numel();
+    }
+    counters_.bytes_per_step += hook_->payload_bytes(bucket.grad);
+    buckets_.push_back(std::move(bucket));
+  }
+  counters_.buckets = static_cast<int64_t>(buckets_.size());
+}
+
+void Reducer::register_comm_hook(std::unique_ptr<CommHook> hook) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (in_backward_ || counters_.steps > 0) {
+    throw std::logic_error("[ddp] register_comm_hook must be called before the first backward");
+  }
+  hook_ = std::move(hook);
+  counters_.bytes_per_step = 0;
+  for (const auto& bucket : buckets_) counters_.bytes_per_step += hook_->payload_bytes(bucket.grad);
+}
+
 void Reducer::bind_grad(std::size_t i) {
   const auto& view = buckets_[bucket_of_[i]].views[slot_of_[i]];
   auto& grad = params_[i].mutable_grad();
   if (grad.defined() && grad.is_same(view)) return;
-  // The optimizer (or the user) replaced or dropped the gradient: copy what it
-  // holds into the bucket and point the parameter back at its view.
+  // The optimizer (or the user) replaced or dropped the gradient, or a sparse
+  // gradient arrived first: copy what it holds into the bucket and point the
+  // parameter back at its view.
+  torch::NoGradGuard no_grad;
   if (grad.defined()) {
-    torch::NoGradGuard no_grad;
-    view.copy_(grad);
+    view.copy_(grad.is_sparse() ? grad.to_dense() : grad);
   } else {
     view.zero_();
   }
@@ -60,7 +92,7 @@ void Reducer::bind_grad(std::size_t i) {
 }
 
 void Reducer::zero_grad() {
-  for (auto& bucket : buckets_) bucket.flat.zero_();
+  for (auto& bucket : buckets_) bucket.grad.flat.zero_();
   for (std::size_t i = 0; i < params_.size(); ++i) bind_grad(i);
 }
 
@@ -73,6 +105,30 @@ void Reducer::prepare_for_backward(const std::vector<torch::Tensor>& outputs) {
   }
 }
 
+void Reducer::rebuild_buckets_if_due() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!rebuild_due_) return;
+  rebuild_due_ = false;
+  // Every rank takes rank 0's order, so all ranks issue the same collectives.
+  auto order = torch::empty({static_cast<int64_t>(arrival_.size())}, torch::kLong);
+  for (std::size_t k = 0; k < arrival_.size(); ++k) order[static_cast<int64_t>(k)] = static_cast<int64_t>(arrival_[k]);
+  if (comm_.size() > 1) comm_.broadcast(order, 0)->wait();
+  std::vector<std::size_t> sequence(arrival_.size());
+  for (std::size_t k = 0; k < sequence.size(); ++k) sequence[k] = static_cast<std::size_t>(order[k].item<int64_t>());
+  arrival_.clear();
+
+  std::vector<torch::Tensor> kept;  // gradients accumulated so far (no_sync) survive the rebuild
+  for (auto& p : params_) kept.push_back(p.grad().defined() ? p.grad().clone() : torch::Tensor());
+  build(sequence);
+  torch::NoGradGuard no_grad;
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    auto& view = buckets_[bucket_of_[i]].views[slot_of_[i]];
+    if (kept[i].defined()) view.copy_(kept[i]);
+    params_[i].mutable_grad() = view;
+  }
+  ++counters_.rebuilds;
+}
+
 void Reducer::on_grad_ready(std::size_t i) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (!sync_) {
@@ -82,6 +138,7 @@ void Reducer::on_grad_ready(std::size_t i) {
   if (!in_backward_) {
     in_backward_ = true;
     next_to_launch_ = 0;
+    first_launch_.reset();
     std::fill(ready_.begin(), ready_.end(), 0);
     for (auto& bucket : buckets_) {
       bucket.pending = bucket.members.size();
@@ -101,18 +158,20 @@ void Reducer::on_grad_ready(std::size_t i) {
   bind_grad(i);
   if (ready_[i]) return;  // a second accumulation into the same grad in one pass
   ready_[i] = 1;
+  if (rebuild_enabled_ && counters_.rebuilds == 0 && counters_.steps == 0) arrival_.push_back(i);
   if (--buckets_[bucket_of_[i]].pending == 0) launch_ready_buckets();
 }
 
 void Reducer::launch_ready_buckets() {
   // Buckets start strictly in plan order so that every rank issues the same
   // sequence of collectives, whatever order its gradients arrived in.
-  const int world = comm_.size();
+  const bool communicate = comm_.size() > 1;
   while (next_to_launch_ < buckets_.size() && buckets_[next_to_launch_].pending == 0) {
     Bucket& bucket = buckets_[next_to_launch_];
-    if (world > 1) {
-      bucket.flat.div_(world);  // average as a sum of pre-divided gradients
-      bucket.work = comm_.allreduce(bucket.flat);
+    if (communicate) {
+      if (!first_launch_) first_launch_ = dist::Work::Clock::now();
+      torch::NoGradGuard no_grad;
+      bucket.work = hook_->launch(bucket.grad, comm_);
     }
     ++next_to_launch_;
   }
@@ -126,18 +185,32 @@ void Reducer::finalize() {
     for (std::size_t i = 0; i < params_.size(); ++i) {
       if (!ready_[i]) missing += (missing.empty() ? "" : ", ") + names_[i];
     }
+    arrival_.clear();
     throw std::runtime_error(fmt::format(
         "[ddp] rank {}: these parameters got no gradient in this backward pass: {}. Every parameter that "
         "requires grad must contribute to the loss on every step, or set ddp.find_unused_parameters: true",
         comm_.rank(), missing));
   }
-  const auto start = std::chrono::steady_clock::now();
+  using Clock = dist::Work::Clock;
+  const auto start = Clock::now();
+  std::optional<Clock::time_point> last_done;
   for (auto& bucket : buckets_) {
-    if (bucket.work) bucket.work->wait();
+    if (!bucket.work) continue;
+    bucket.work->wait();
+    const auto done = bucket.work->completed_at().value_or(Clock::now());
+    if (!last_done || done > *last_done) last_done = done;
+  }
+  counters_.exposed_comm_s += std::chrono::duration<double>(Clock::now() - start).count();
+  torch::NoGradGuard no_grad;
+  for (auto& bucket : buckets_) {
+    if (bucket.work) hook_->finish(bucket.grad, comm_);
     bucket.work.reset();
   }
-  counters_.exposed_comm_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (first_launch_ && last_done) {
+    counters_.comm_s += std::max(0.0, std::chrono::duration<double>(*last_done - *first_launch_).count());
+  }
   ++counters_.steps;
+  if (rebuild_enabled_ && counters_.rebuilds == 0 && arrival_.size() == params_.size()) rebuild_due_ = true;
 }
 
 }  // namespace tandem::ddp

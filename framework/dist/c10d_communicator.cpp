@@ -10,7 +10,9 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
+#include <atomic>
 #include <cstdlib>
+#include <functional>
 #include <stdexcept>
 
 namespace tandem::dist {
@@ -24,18 +26,43 @@ using C10dWork = c10d::ProcessGroup::Work;
 
 class C10dWorkHandle : public Work {
  public:
-  C10dWorkHandle(c10::intrusive_ptr<C10dWork> work, std::string what) : work_(std::move(work)), what_(std::move(what)) {}
+  /// `on_done` runs in wait(), after the operation succeeded (allgather copies
+  /// its outputs back there).
+  C10dWorkHandle(c10::intrusive_ptr<C10dWork> work, std::string what, std::function<void()> on_done = {})
+      : work_(std::move(work)), what_(std::move(what)), on_done_(std::move(on_done)) {
+    // The backend completes the work's future on its own thread: stamp the
+    // time there, so that communication time is measured without waiting.
+    try {
+      auto done = done_ns_;
+      work_->getFuture()->addCallback([done](c10::ivalue::Future&) {
+        done->store(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count());
+      });
+    } catch (const std::exception&) {
+      // A backend without futures: completed_at() stays empty.
+    }
+  }
   void wait() override {
     try {
       work_->wait();
     } catch (const std::exception& e) {
       throw std::runtime_error(fmt::format("[dist] {} failed: {}", what_, e.what()));
     }
+    if (on_done_) {
+      on_done_();
+      on_done_ = nullptr;
+    }
+  }
+  std::optional<Clock::time_point> completed_at() const override {
+    const int64_t ns = done_ns_->load();
+    if (ns == 0) return std::nullopt;
+    return Clock::time_point(std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(ns)));
   }
 
  private:
   c10::intrusive_ptr<C10dWork> work_;
   std::string what_;
+  std::function<void()> on_done_;
+  std::shared_ptr<std::atomic<int64_t>> done_ns_ = std::make_shared<std::atomic<int64_t>>(0);
 };
 
 c10d::ReduceOp to_c10d(ReduceOp op) {
@@ -69,14 +96,20 @@ class C10dCommunicator : public Communicator {
     return handle(group_->broadcast(tensors, opts), "broadcast");
   }
   std::shared_ptr<Work> allgather(std::vector<at::Tensor>& outputs, const at::Tensor& input) override {
-    std::vector<std::vector<at::Tensor>> out{outputs};
+    auto out = std::make_shared<std::vector<std::vector<at::Tensor>>>(1, outputs);
     std::vector<at::Tensor> in{input};
-    auto work = group_->allgather(out, in);
-    work->wait();  // outputs are copied back below, so this one completes eagerly
-    for (std::size_t i = 0; i < outputs.size(); ++i) {
-      if (!outputs[i].is_same(out[0][i])) outputs[i].copy_(out[0][i]);
-    }
-    return handle(work, "allgather");
+    auto work = group_->allgather(*out, in);
+    // Backends may gather into tensors of their own: copy back once done.
+    auto copy_back = [out, outputs]() mutable {
+      for (std::size_t i = 0; i < outputs.size(); ++i) {
+        if (!outputs[i].is_same((*out)[0][i])) outputs[i].copy_((*out)[0][i]);
+      }
+    };
+    return std::make_shared<C10dWorkHandle>(std::move(work), fmt::format("allgather on rank {} ({})", rank(), backend_),
+                                            std::move(copy_back));
+  }
+  bool can_allreduce(at::ScalarType dtype) const override {
+    return !(backend_ == "gloo" && dtype == at::kBFloat16);
   }
   std::shared_ptr<Work> barrier() override { return handle(group_->barrier(), "barrier"); }
 

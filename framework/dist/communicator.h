@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,8 +18,12 @@ namespace tandem::dist {
 /// peer failure) with a message that says what went wrong.
 class Work {
  public:
+  using Clock = std::chrono::steady_clock;
   virtual ~Work() = default;
   virtual void wait() = 0;
+  /// When the operation finished, as seen by the backend's own thread (not
+  /// when wait() returned); empty while it runs or where the backend cannot tell.
+  virtual std::optional<Clock::time_point> completed_at() const { return std::nullopt; }
 };
 
 enum class ReduceOp { kSum, kMax, kMin };
@@ -34,8 +39,11 @@ class Communicator {
   virtual std::shared_ptr<Work> allreduce(at::Tensor& tensor, ReduceOp op = ReduceOp::kSum) = 0;
   /// Copies `root`'s `tensor` into every rank's `tensor`.
   virtual std::shared_ptr<Work> broadcast(at::Tensor& tensor, int root = 0) = 0;
-  /// outputs[r] receives rank r's `input`; outputs.size() == size().
+  /// outputs[r] receives rank r's `input`; outputs.size() == size(). The
+  /// outputs hold the result once wait() has returned.
   virtual std::shared_ptr<Work> allgather(std::vector<at::Tensor>& outputs, const at::Tensor& input) = 0;
+  /// Whether allreduce() accepts tensors of `dtype` (Gloo has no bfloat16).
+  virtual bool can_allreduce(at::ScalarType dtype) const { return true; }
   virtual std::shared_ptr<Work> barrier() = 0;
 };
 

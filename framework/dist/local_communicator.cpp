@@ -6,6 +6,10 @@ namespace {
 class DoneWork : public Work {
  public:
   void wait() override {}
+  std::optional<Clock::time_point> completed_at() const override { return done_; }
+
+ private:
+  Clock::time_point done_ = Clock::now();
 };
 
 class LocalCommunicator : public Communicator {

@@ -123,7 +123,7 @@ TrainResult Trainer::fit() {
   // Loss and sample count since the last log step, reduced across ranks when logged.
   double window_loss_sum = 0.0;
   int64_t window_samples = 0;
-  const auto ddp_start_exposed = ddp.counters().exposed_comm_s;
+  const ddp::DdpCounters ddp_start = ddp.counters();
   model.train();
 
   for (pos.epoch = 0; pos.epoch < t.epochs && pos.global_step < planned; ++pos.epoch) {
@@ -180,7 +180,8 @@ TrainResult Trainer::fit() {
                                {"samples_per_s", record.samples_per_s},
                                {"lr", current_lr(optimizer)},
                                {"time_s", run_time},
-                               {"ddp_exposed_comm_s", ddp.counters().exposed_comm_s - ddp_start_exposed},
+                               {"ddp_comm_s", ddp.counters().comm_s - ddp_start.comm_s},
+                               {"ddp_exposed_comm_s", ddp.counters().exposed_comm_s - ddp_start.exposed_comm_s},
                                {"ddp_buckets", ddp.counters().buckets},
                                {"ddp_bytes_per_step", ddp.counters().bytes_per_step}});
         result.last_loss = record.loss;

@@ -42,5 +42,20 @@ TEST(BucketPlan, DtypesNeverShareABucket) {
   EXPECT_EQ(plan, (Plan{{2, 0}, {1}}));
 }
 
+TEST(BucketPlan, FollowsAGivenArrivalOrder) {
+  // Gradients arrived as 1, 3, 0, 2; one-float caps put each in its own bucket.
+  auto plan = plan_buckets(floats({10, 10, 10, 10}), {1e-9, 1e-9}, {1, 3, 0, 2});
+  EXPECT_EQ(plan, (Plan{{1}, {3}, {0}, {2}}));
+  // With room for two parameters per bucket, arrival neighbours share one.
+  plan = plan_buckets(floats({kMiBFloats / 2, kMiBFloats / 2, kMiBFloats / 2, kMiBFloats / 2}), {1.0, 1.0}, {1, 3, 0, 2});
+  EXPECT_EQ(plan, (Plan{{1, 3}, {0, 2}}));
+}
+
+TEST(BucketPlan, RejectsAnOrderThatIsNotAPermutation) {
+  EXPECT_THROW(plan_buckets(floats({10, 10}), {1.0, 1.0}, {1, 1}), std::invalid_argument);
+  EXPECT_THROW(plan_buckets(floats({10, 10}), {1.0, 1.0}, {0}), std::invalid_argument);
+  EXPECT_THROW(plan_buckets(floats({10, 10}), {1.0, 1.0}, {0, 2}), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace tandem::ddp

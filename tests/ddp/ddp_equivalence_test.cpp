@@ -54,7 +54,7 @@ std::vector<torch::Tensor> snapshot(torch::nn::Module& m) {
 /// (positions rank, rank + N, ...), under DDP; without, the whole global batch.
 /// With `skip`, odd steps leave the `extra` branch out (find_unused_parameters).
 std::vector<torch::Tensor> train(dist::Communicator* comm, double bucket_cap_mb, int accumulate = 1,
-                                 bool skip = false) {
+                                 bool skip = false, torch::Device device = torch::kCPU) {
   torch::manual_seed(comm ? 1000 + comm->rank() : 7);  // ranks start different: DDP must broadcast rank 0's
   Net net;
   if (comm == nullptr || comm->rank() == 0) {
@@ -65,6 +65,7 @@ std::vector<torch::Tensor> train(dist::Communicator* comm, double bucket_cap_mb,
     auto dst = net.parameters();
     for (std::size_t i = 0; i < src.size(); ++i) dst[i].copy_(src[i]);
   }
+  net.to(device);
   std::unique_ptr<DistributedDataParallel> ddp;
   if (comm) {
     ddp = std::make_unique<DistributedDataParallel>(net, *comm, DdpOptions{bucket_cap_mb, bucket_cap_mb, true, skip});
@@ -84,7 +85,7 @@ std::vector<torch::Tensor> train(dist::Communicator* comm, double bucket_cap_mb,
     const int64_t micro = rows.size(0) / accumulate;
     for (int k = 0; k < accumulate; ++k) {
       auto part = rows.slice(0, k * micro, (k + 1) * micro);
-      auto x = d.x.index_select(0, part), y = d.y.index_select(0, part);
+      auto x = d.x.index_select(0, part).to(device), y = d.y.index_select(0, part).to(device);
       std::optional<DistributedDataParallel::NoSync> no_sync;
       if (ddp && k + 1 < accumulate) no_sync.emplace(ddp->reducer());
       if (ddp) ddp->before_forward();
@@ -94,15 +95,19 @@ std::vector<torch::Tensor> train(dist::Communicator* comm, double bucket_cap_mb,
     }
     opt.step();
   }
+  net.to(torch::kCPU);
   return snapshot(net);
 }
 
 TANDEM_TEST_WORKER(ddp_train) {
   auto world = dist::world_from_env();
-  auto comm = dist::connect(world, {"gloo", std::chrono::seconds(60)});
+  const char* backend = std::getenv("TEST_BACKEND");
+  auto comm = dist::connect(world, {backend ? backend : "gloo", std::chrono::seconds(60)});
   const double cap = std::stod(std::getenv("TEST_BUCKET_CAP_MB"));
   const char* accumulate = std::getenv("TEST_ACCUMULATE");
-  auto params = train(comm.get(), cap, accumulate ? std::stoi(accumulate) : 1, std::getenv("TEST_SKIP") != nullptr);
+  torch::Device device = torch::kCPU;
+  if (std::getenv("TEST_CUDA") != nullptr) device = torch::Device(torch::kCUDA, world.local_rank % torch::cuda::device_count());
+  auto params = train(comm.get(), cap, accumulate ? std::stoi(accumulate) : 1, std::getenv("TEST_SKIP") != nullptr, device);
   torch::save(params, std::string(std::getenv("TEST_OUT_DIR")) + "/rank" + std::to_string(world.rank) + ".pt");
   comm->barrier()->wait();
   return 0;
@@ -111,7 +116,8 @@ TANDEM_TEST_WORKER(ddp_train) {
 /// Runs `ddp_train` on kWorld ranks with `env` and checks every rank's final
 /// parameters against `reference` (float32: within 1e-5 relative, plus a tiny
 /// absolute floor for values near 0).
-void expect_ranks_match(std::map<std::string, std::string> env, const std::vector<torch::Tensor>& reference) {
+void expect_ranks_match(std::map<std::string, std::string> env, const std::vector<torch::Tensor>& reference,
+                        double rtol = 1e-5, double atol = 1e-7) {
   const std::string out = test::make_temp_dir("ddp");
   env["TEST_OUT_DIR"] = out;
   auto result = test::run_workers_of_this_binary("ddp_train", kWorld, env);
@@ -121,7 +127,7 @@ void expect_ranks_match(std::map<std::string, std::string> env, const std::vecto
     torch::load(params, out + "/rank" + std::to_string(rank) + ".pt");
     ASSERT_EQ(params.size(), reference.size());
     for (std::size_t i = 0; i < params.size(); ++i) {
-      EXPECT_TRUE(torch::allclose(params[i], reference[i], 1e-5, 1e-7))
+      EXPECT_TRUE(torch::allclose(params[i], reference[i], rtol, atol))
           << "rank " << rank << " parameter " << i << " max abs diff "
           << (params[i] - reference[i]).abs().max().item<double>();
     }
@@ -149,6 +155,16 @@ TEST(DdpNoSync, AccumulatedMicroBatchesWithOneAllreduceMatchTheGlobalBatch) {
 
 TEST(DdpUnusedParameters, SkippedParametersStillFinishEveryStepAndMatchTheReference) {
   expect_ranks_match({{"TEST_BUCKET_CAP_MB", "1e-9"}, {"TEST_SKIP", "1"}}, train(nullptr, 0, 1, /*skip=*/true));
+}
+
+// On CUDA: buckets live on the device; NCCL where there is a GPU per rank,
+// otherwise Gloo with CUDA tensors. Skipped without a GPU.
+TEST(DdpEquivalence, TwoRanksOnGpusMatchOneProcess_CUDA) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const bool nccl = torch::cuda::device_count() >= kWorld && dist::available_backends().size() > 1;
+  // cuDNN's LSTM sums in another order than the CPU reference: a looser tolerance.
+  expect_ranks_match({{"TEST_BUCKET_CAP_MB", "0.004"}, {"TEST_CUDA", "1"}, {"TEST_BACKEND", nccl ? "nccl" : "gloo"}},
+                     train(nullptr, 0), 1e-3, 1e-5);
 }
 
 TEST(DdpNoSync, CommunicatesNothingInsideTheScope) {
