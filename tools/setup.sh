@@ -5,6 +5,8 @@
 #
 #   tools/setup.sh            packages + configure + build `tandem`
 #   tools/setup.sh --all      ... and build the tests too
+#   tools/setup.sh --bench    ... and install the benchmarks' baselines (Debian's
+#                             python3-torch, python3-sklearn), then build `tandem`
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -15,6 +17,10 @@ packages=(
   libyaml-cpp-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev
 )
+
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(python3-torch python3-sklearn)   # PyTorch DDP and scikit-learn, for bench/ only
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,277 @@
+// bench/ddp: Tandem's data-parallel step against its baselines, measured side
+// by side in one run on one machine, printed as ratios (see README.md here).
+//
+//   bench_ddp [--batches 64,256,1024] [--repeats 2] [--python /usr/bin/python3]
+//
+// Every configuration runs as real processes: Tandem's through Tandem's
+// launcher, PyTorch's through torch.distributed.run. Each worker builds the
+// char_lstm model of the default recipe, draws its own random batches once
+// (no data loading is timed), warms up, then times `steps` optimizer steps
+// between two barriers. Configurations alternate within each repeat so that
+// machine noise falls on all of them alike; the median over repeats is kept.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <optional>
+
+#include "data/text/alphabet.h"
+#include "framework/ddp/distributed_data_parallel.h"
+#include "framework/dist/communicator.h"
+#include "framework/dist/world.h"
+#include "launch/free_port.h"
+#include "launch/launcher.h"
+#include "models/char_lstm/char_lstm.h"
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using tandem::Batch;
+
+namespace {
+
+struct WorkerArgs {
+  std::string mode = "ddp";  // plain | ddp | nosync | naive
+  int64_t batch = 256;
+  int64_t steps = 20;
+  int64_t warmup = 3;
+  int threads = 1;
+  std::string hook = "allreduce";
+  std::string out;
+};
+
+/// One worker: rank 0 writes {"samples_per_s": ...} to `out`.
+int run_worker(const WorkerArgs& a) {
+  torch::set_num_threads(a.threads);
+  const auto world = tandem::dist::world_from_env();
+  auto comm = tandem::dist::connect(world, {"gloo", std::chrono::seconds(120)});
+  torch::manual_seed(1);
+  tandem::models::CharLstmOptions model_options;  // the default recipe's model: 128 hidden, 4 layers
+  auto model = std::make_shared<tandem::models::CharLstm>(model_options);
+  model->train();
+  std::optional<tandem::ddp::DistributedDataParallel> ddp;
+  if (a.mode == "ddp" || a.mode == "nosync") {
+    tandem::ddp::DdpOptions options;
+    options.comm_hook = a.hook;
+    ddp.emplace(*model, *comm, options);
+  }
+  torch::optim::Adam opt(model->parameters(), torch::optim::AdamOptions(0.01));
+  torch::manual_seed(100 + world.rank);
+  std::vector<Batch> batches;
+  for (int k = 0; k < 4; ++k) {
+    Batch b;
+    b.size = a.batch;
+    b.fields["input"] = torch::randint(2, tandem::text::Alphabet::kSize, {a.batch, model_options.context});
+    b.fields["target"] = torch::randint(1, tandem::text::Alphabet::kSize, {a.batch, model_options.context});
+    batches.push_back(std::move(b));
+  }
+  const auto params = model->parameters();
+  double last_loss = 0.0;
+  auto step = [&](int64_t k) {
+    const Batch& batch = batches[static_cast<std::size_t>(k) % batches.size()];
+    if (ddp) {
+      ddp->zero_grad();
+      std::optional<tandem::ddp::DistributedDataParallel::NoSync> guard;
+      if (a.mode == "nosync") guard.emplace(ddp->reducer());
+      ddp->before_forward();
+      auto loss = model->loss(batch, model->forward(batch));
+      loss.backward();
+      last_loss = loss.item<double>();
+    } else {
+      opt.zero_grad();
+      auto loss = model->loss(batch, model->forward(batch));
+      loss.backward();
+      if (a.mode == "naive") {
+        // LibTorch's C++ distributed example: after backward, all-reduce
+        // every gradient on its own, wait, then average.
+        for (const auto& p : params) {
+          auto grad = p.grad();
+          comm->allreduce(grad)->wait();
+          grad.div_(comm->size());
+        }
+      }
+      last_loss = loss.item<double>();
+    }
+    opt.step();
+  };
+  for (int64_t k = 0; k < a.warmup; ++k) step(k);
+  comm->barrier()->wait();
+  const auto start = Clock::now();
+  for (int64_t k = 0; k < a.steps; ++k) step(k);
+  comm->barrier()->wait();
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  if (world.rank == 0) {
+    nlohmann::json r{{"mode", a.mode},
+                     {"world", world.world_size},
+                     {"batch", a.batch},
+                     {"steps", a.steps},
+                     {"seconds", seconds},
+                     {"samples_per_s", static_cast<double>(world.world_size * a.batch * a.steps) / seconds},
+                     {"loss", last_loss}};
+    if (ddp) {
+      r["exposed_comm_s"] = ddp->counters().exposed_comm_s;
+      r["comm_s"] = ddp->counters().comm_s;
+      r["buckets"] = ddp->counters().buckets;
+    }
+    std::ofstream(a.out) << r.dump() << "\n";
+  }
+  return 0;
+}
+
+/// Steps per configuration: about the same amount of work for every batch size.
+int64_t steps_for(int64_t batch, double scale) {
+  return std::clamp<int64_t>(static_cast<int64_t>(scale * 20480.0 / static_cast<double>(batch)), 8, 120);
+}
+
+std::optional<nlohmann::json> read_result(const fs::path& file) {
+  std::ifstream in(file);
+  std::string line;
+  if (!std::getline(in, line) || line.empty()) return std::nullopt;
+  return nlohmann::json::parse(line);
+}
+
+/// Runs one Tandem configuration through Tandem's launcher.
+std::optional<double> run_tandem(const std::string& self, const fs::path& tmp, const std::string& mode, int world,
+                                 int64_t batch, int64_t steps, const std::string& hook) {
+  const fs::path out = tmp / fmt::format("{}-{}-{}.json", mode, world, batch);
+  fs::remove(out);
+  tandem::launch::WorkerGroupSpec spec;
+  spec.argv = {self, "--worker", "--mode", mode, "--batch", std::to_string(batch), "--steps", std::to_string(steps),
+               "--hook", hook, "--out", out.string()};
+  spec.nproc_per_node = world;
+  spec.env["OMP_NUM_THREADS"] = "1";
+  spec.timeout_s = 600;
+  const auto result = tandem::launch::run_workers(spec);
+  if (result.exit_code != 0) {
+    std::cerr << fmt::format("[bench] tandem {} world {} batch {} failed: {}\n", mode, world, batch,
+                             result.failure ? result.failure->describe() : "timeout");
+    return std::nullopt;
+  }
+  auto r = read_result(out);
+  if (!r) return std::nullopt;
+  return (*r)["samples_per_s"].get<double>();
+}
+
+/// Runs PyTorch DDP through torch.distributed.run; empty when it cannot.
+std::optional<double> run_python(const std::string& python, const fs::path& script, int world, int64_t batch,
+                                 int64_t steps, bool no_sync) {
+  const std::string cmd = fmt::format(
+      "OMP_NUM_THREADS=1 timeout 600 '{}' '{}' launch --nproc {} --master-port {} -- --batch {} --steps {}{} 2>/dev/null",
+      python, script.string(), world, tandem::launch::find_free_port(), batch, steps, no_sync ? " --no-sync" : "");
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (pipe == nullptr) return std::nullopt;
+  std::optional<double> rate;
+  char buf[4096];
+  while (fgets(buf, sizeof buf, pipe) != nullptr) {
+    const std::string line(buf);
+    if (line.rfind("{\"impl\"", 0) == 0) rate = nlohmann::json::parse(line)["samples_per_s"].get<double>();
+  }
+  if (pclose(pipe) != 0) return std::nullopt;
+  return rate;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+bool python_has_torch(const std::string& python) {
+  return std::system(fmt::format("'{}' -c 'import torch' >/dev/null 2>&1", python).c_str()) == 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Tandem DDP benchmark: overhead, PyTorch DDP, the no-communication bound, the naive pattern"};
+  WorkerArgs w;
+  bool worker = false;
+  std::vector<int64_t> batches{64, 256, 1024};
+  int repeats = 2;
+  double scale = 1.0;
+  std::string python = "/usr/bin/python3";
+  std::string hook = "allreduce";
+  app.add_flag("--worker", worker, "run as one worker (used by the benchmark itself)");
+  app.add_option("--mode", w.mode, "worker: plain | ddp | nosync | naive");
+  app.add_option("--batch", w.batch, "worker: batch per rank");
+  app.add_option("--steps", w.steps, "worker: timed steps");
+  app.add_option("--out", w.out, "worker: result file");
+  app.add_option("--hook", hook, "Tandem's ddp.comm_hook: allreduce | fp16 | bf16");
+  app.add_option("--batches", batches, "per-rank batch sizes for the world-2 comparisons")->delimiter(',');
+  app.add_option("--repeats", repeats, "runs of every configuration; the median is reported");
+  app.add_option("--scale", scale, "multiplies the number of timed steps (more: steadier, slower)");
+  app.add_option("--python", python, "a Python with torch for the PyTorch DDP baseline");
+  CLI11_PARSE(app, argc, argv);
+  if (worker) {
+    w.hook = hook;
+    return run_worker(w);
+  }
+
+  const std::string self = fs::read_symlink("/proc/self/exe").string();
+  const fs::path script = fs::path(TANDEM_SOURCE_DIR) / "bench/ddp/python_ddp.py";
+  const bool have_python = python_has_torch(python);
+  if (!have_python) {
+    std::cout << fmt::format("[bench] {} cannot import torch: the PyTorch DDP baseline is skipped "
+                             "(install Debian's python3-torch: tools/setup.sh --bench)\n", python);
+  }
+  const fs::path tmp = fs::temp_directory_path() / fmt::format("tandem-bench-ddp-{}", getpid());
+  fs::create_directories(tmp);
+
+  std::map<std::string, std::vector<double>> samples;  // "config" -> samples/s over repeats
+  auto record = [&](const std::string& key, std::optional<double> v) {
+    if (v) samples[key].push_back(*v);
+    std::cout << fmt::format("[bench] {:<28} {}\n", key, v ? fmt::format("{:9.0f} samples/s", *v) : "failed");
+    std::cout.flush();
+  };
+  const int64_t overhead_batch = 1024;
+  for (int r = 0; r < repeats; ++r) {
+    std::cout << fmt::format("[bench] repeat {}/{}\n", r + 1, repeats);
+    const int64_t s1 = steps_for(overhead_batch, scale) / 2 + 4;
+    record("w1 plain b1024", run_tandem(self, tmp, "plain", 1, overhead_batch, s1, hook));
+    record("w1 tandem b1024", run_tandem(self, tmp, "ddp", 1, overhead_batch, s1, hook));
+    for (int64_t b : batches) {
+      const int64_t s = steps_for(b, scale);
+      record(fmt::format("w2 tandem b{}", b), run_tandem(self, tmp, "ddp", 2, b, s, hook));
+      if (have_python) record(fmt::format("w2 python b{}", b), run_python(python, script, 2, b, s, false));
+      record(fmt::format("w2 nosync b{}", b), run_tandem(self, tmp, "nosync", 2, b, s, hook));
+      record(fmt::format("w2 naive b{}", b), run_tandem(self, tmp, "naive", 2, b, s, hook));
+    }
+  }
+  fs::remove_all(tmp);
+
+  auto med = [&](const std::string& key) -> std::optional<double> {
+    auto it = samples.find(key);
+    if (it == samples.end() || it->second.empty()) return std::nullopt;
+    return median(it->second);
+  };
+  auto ratio = [&](const std::string& a, const std::string& b) {
+    auto x = med(a), y = med(b);
+    return x && y ? fmt::format("{:.3f}", *x / *y) : std::string("n/a");
+  };
+  auto rate = [&](const std::string& key) {
+    auto x = med(key);
+    return x ? fmt::format("{:.0f}", *x) : std::string("n/a");
+  };
+  std::cout << fmt::format("\nTandem DDP benchmark: char_lstm 128x4, context 8, Adam, 1 thread per rank, Gloo, "
+                           "hook {}, median of {} runs (global samples/s)\n\n", hook, repeats);
+  std::cout << fmt::format("1. Overhead at world 1, batch 1024: plain loop {} vs Tandem DDP {} -> ratio {}\n\n",
+                           rate("w1 plain b1024"), rate("w1 tandem b1024"), ratio("w1 tandem b1024", "w1 plain b1024"));
+  std::cout << "| batch/rank | Tandem w2 | PyTorch DDP w2 | no-sync bound | naive allreduce | "
+               "2. Tandem / PyTorch | 3. Tandem / bound | 4. Tandem / naive |\n";
+  std::cout << "|---|---|---|---|---|---|---|---|\n";
+  for (int64_t b : batches) {
+    const auto t = fmt::format("w2 tandem b{}", b), p = fmt::format("w2 python b{}", b),
+               n = fmt::format("w2 nosync b{}", b), v = fmt::format("w2 naive b{}", b);
+    std::cout << fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} |\n", b, rate(t), rate(p), rate(n), rate(v),
+                             ratio(t, p), ratio(t, n), ratio(t, v));
+  }
+  return 0;
+}
