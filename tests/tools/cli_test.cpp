@@ -128,6 +128,13 @@ TEST_F(Cli, LaunchTrainsTwoWorkersThenSampleAndEvalReadTheCheckpoint) {
   ASSERT_EQ(steps.size(), 30u);
   for (int i = 0; i < 30; ++i) EXPECT_EQ(steps[i]["global_step"].get<int>(), i + 1) << "each step logged once";
   EXPECT_DOUBLE_EQ(steps[0]["samples"].get<double>(), 64.0) << "the loss is over both ranks' samples";
+  // The DDP counters: gradients were reduced, communication took time, and
+  // the exposed part is a part of it (cumulative, so non-decreasing).
+  EXPECT_GT(steps.back()["ddp_bytes_per_step"].get<double>(), 0.0);
+  EXPECT_GE(steps.back()["ddp_buckets"].get<double>(), 1.0);
+  EXPECT_GT(steps.back()["ddp_comm_s"].get<double>(), 0.0);
+  EXPECT_GE(steps.back()["ddp_comm_s"].get<double>(), steps.front()["ddp_comm_s"].get<double>());
+  EXPECT_GE(steps.back()["ddp_exposed_comm_s"].get<double>(), 0.0);
   EXPECT_TRUE(fs::exists(run_dir / "config.yaml"));
   EXPECT_TRUE(fs::exists(run_dir / "logs" / "rank0.log"));
   EXPECT_TRUE(fs::exists(run_dir / "logs" / "rank1.log"));
