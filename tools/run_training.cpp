@@ -12,9 +12,13 @@
 
 namespace tandem::cli {
 
-int run_training(const recipe::Resolved& recipe, const std::optional<std::filesystem::path>& run_dir_arg) {
+int run_training(const recipe::Resolved& recipe, const std::optional<std::filesystem::path>& run_dir_arg,
+                 const std::optional<std::filesystem::path>& resume) {
   const YAML::Node& cfg = recipe.config;
   const dist::World world = dist::world_from_env();
+  // Resolved before joining the world: a missing checkpoint is bad input, not a hang.
+  std::optional<std::filesystem::path> checkpoint;
+  if (resume) checkpoint = resolve_checkpoint(*resume);
   const RankZero rank_zero(world.rank);
   if (rank_zero.active() && std::getenv("TANDEM_LAUNCHED") == nullptr) warn_if_reference_blas();
 
@@ -47,6 +51,7 @@ int run_training(const recipe::Resolved& recipe, const std::optional<std::filesy
   setup.ddp = ddp::ddp_options_from(cfg["ddp"]);
   setup.run_dir = run_dir;
   setup.config_yaml = recipe::to_yaml(cfg);
+  setup.resume_from = checkpoint;
   Trainer t(std::move(setup));
   TrainResult result = t.fit();
 

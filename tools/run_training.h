@@ -10,7 +10,10 @@
 namespace tandem::cli {
 
 /// Returns the exit code. `run_dir` is where rank 0 writes; when empty rank 0
-/// makes the default runs/<name>/<timestamp>.
-int run_training(const recipe::Resolved& recipe, const std::optional<std::filesystem::path>& run_dir);
+/// makes the default runs/<name>/<timestamp>. With `resume` (a checkpoint
+/// file, or a run directory: its newest checkpoint), training continues
+/// exactly where that checkpoint stopped.
+int run_training(const recipe::Resolved& recipe, const std::optional<std::filesystem::path>& run_dir,
+                 const std::optional<std::filesystem::path>& resume = std::nullopt);
 
 }  // namespace tandem::cli

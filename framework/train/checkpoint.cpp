@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <vector>
 
@@ -26,24 +29,15 @@ int64_t read_int(torch::serialize::InputArchive& archive, const char* key) {
   return v.toInt();
 }
 
-std::vector<std::filesystem::path> step_checkpoints(const std::filesystem::path& dir) {
-  std::vector<std::filesystem::path> found;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (entry.is_regular_file() && name.rfind("step-", 0) == 0 && entry.path().extension() == ".pt") {
-      found.push_back(entry.path());
-    }
-  }
-  std::sort(found.begin(), found.end());
-  return found;
+/// fsync: the bytes (or a directory's entries) are on disk, not only in the page cache.
+void sync_to_disk(const std::filesystem::path& path) {
+  const int fd = ::open(path.empty() ? "." : path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
 }
 
 }  // namespace
-
-std::filesystem::path checkpoint_path(const std::filesystem::path& dir, int64_t global_step) {
-  return dir / fmt::format("step-{:09d}.pt", global_step);
-}
 
 void save_checkpoint(const std::filesystem::path& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer,
                      const CheckpointInfo& info) {
@@ -61,11 +55,15 @@ void save_checkpoint(const std::filesystem::path& path, torch::nn::Module& model
   root.write("global_step", c10::IValue(info.position.global_step));
   root.write("config", c10::IValue(info.config_yaml));
   root.write("tandem_version", c10::IValue(info.tandem_version));
+  root.write("world_size", c10::IValue(info.world_size));
   root.write("rng_cpu", at::detail::getDefaultCPUGenerator().get_state(), /*is_buffer=*/true);
+  if (info.rng_cpu_ranks.defined()) root.write("rng_cpu_ranks", info.rng_cpu_ranks, /*is_buffer=*/true);
   auto tmp = path;
   tmp += ".tmp";
   root.save_to(tmp.string());
+  sync_to_disk(tmp);
   std::filesystem::rename(tmp, path);  // atomic on POSIX: readers see the old file or the new one
+  sync_to_disk(path.parent_path());    // and the rename itself survives a power cut
 }
 
 CheckpointInfo read_checkpoint_info(const std::filesystem::path& path) {
@@ -79,46 +77,64 @@ CheckpointInfo read_checkpoint_info(const std::filesystem::path& path) {
   info.config_yaml = v.toStringRef();
   archive.read("tandem_version", v);
   info.tandem_version = v.toStringRef();
+  if (archive.try_read("world_size", v)) info.world_size = v.toInt();
   return info;
 }
+
+namespace {
+
+/// Module::load, but copying into the existing tensors instead of swapping
+/// their storage (which would silently detach DDP's gradient hooks): a model
+/// wrapped by DDP keeps its hooks and bucket views, the optimizer its tensors.
+void copy_module_state(torch::serialize::InputArchive& archive, torch::nn::Module& module, const std::string& where) {
+  torch::NoGradGuard no_grad;
+  auto copy = [&](const std::string& key, torch::Tensor& into, bool is_buffer) {
+    torch::Tensor loaded;
+    if (!archive.try_read(key, loaded, is_buffer)) {
+      throw BadInput(fmt::format("{}: the checkpoint has no {} '{}' in module {} (a different model?)", where,
+                                 is_buffer ? "buffer" : "parameter", key, module.name()));
+    }
+    if (loaded.sizes() != into.sizes()) {
+      throw BadInput(fmt::format("{}: {} has shape {} in the checkpoint but {} in the model built from the config",
+                                 where, key, c10::str(loaded.sizes()), c10::str(into.sizes())));
+    }
+    into.copy_(loaded);
+  };
+  for (auto& item : module.named_parameters(/*recurse=*/false)) copy(item.key(), item.value(), false);
+  for (auto& item : module.named_buffers(/*recurse=*/false)) copy(item.key(), item.value(), true);
+  for (auto& child : module.named_children()) {
+    torch::serialize::InputArchive child_archive;
+    if (!archive.try_read(child.key(), child_archive)) {
+      throw BadInput(fmt::format("{}: the checkpoint has no module '{}' (a different model?)", where, child.key()));
+    }
+    copy_module_state(child_archive, *child.value(), where);
+  }
+}
+
+}  // namespace
 
 void load_model_state(const std::filesystem::path& path, torch::nn::Module& model) {
   auto archive = open_archive(path);
   torch::serialize::InputArchive model_archive;
   archive.read("model", model_archive);
-  model.load(model_archive);
+  copy_module_state(model_archive, model, path.string());
 }
 
-void load_training_state(const std::filesystem::path& path, torch::optim::Optimizer& optimizer) {
+bool load_training_state(const std::filesystem::path& path, torch::optim::Optimizer& optimizer, int rank) {
   auto archive = open_archive(path);
   torch::serialize::InputArchive optim_archive;
   archive.read("optimizer", optim_archive);
   optimizer.load(optim_archive);
-  torch::Tensor rng;
+  torch::Tensor rng, ranks;
+  bool exact = rank == 0;
   archive.read("rng_cpu", rng, /*is_buffer=*/true);
+  if (archive.try_read("rng_cpu_ranks", ranks, /*is_buffer=*/true) && rank < ranks.size(0)) {
+    rng = ranks[rank].contiguous();
+    exact = true;
+  }
   auto generator = at::detail::getDefaultCPUGenerator();
   generator.set_state(rng);
-}
-
-std::filesystem::path resolve_checkpoint(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (std::filesystem::is_regular_file(path, ec)) return path;
-  if (!std::filesystem::is_directory(path, ec)) {
-    throw BadInput(fmt::format("--checkpoint {}: no such file or directory", path.string()));
-  }
-  for (const auto& dir : {path / "checkpoints", path}) {
-    auto found = step_checkpoints(dir);
-    if (!found.empty()) return found.back();
-  }
-  throw BadInput(fmt::format("--checkpoint {}: the directory holds no step-*.pt checkpoint", path.string()));
-}
-
-void prune_checkpoints(const std::filesystem::path& dir, int64_t keep) {
-  auto found = step_checkpoints(dir);
-  for (std::size_t i = 0; i + static_cast<std::size_t>(keep) < found.size(); ++i) {
-    std::error_code ec;
-    std::filesystem::remove(found[i], ec);
-  }
+  return exact;
 }
 
 }  // namespace tandem

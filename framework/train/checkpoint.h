@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <string>
 
+#include "framework/train/run_dir.h"  // checkpoint file names
+
 namespace tandem {
 
 struct TrainingPosition {
@@ -19,6 +21,10 @@ struct CheckpointInfo {
   TrainingPosition position;
   std::string config_yaml;    ///< the run's resolved config
   std::string tandem_version;
+  int64_t world_size = 1;     ///< ranks that trained it
+  /// Every rank's CPU generator state, row r for rank r (dropout masks differ
+  /// per rank); empty: the saving process's own state only.
+  torch::Tensor rng_cpu_ranks;
 };
 
 void save_checkpoint(const std::filesystem::path& path, torch::nn::Module& model,
@@ -27,20 +33,14 @@ void save_checkpoint(const std::filesystem::path& path, torch::nn::Module& model
 /// Reads the position, config and version (not the tensors).
 CheckpointInfo read_checkpoint_info(const std::filesystem::path& path);
 
-/// Loads parameters and buffers into `model` (built from the same config).
+/// Copies the checkpoint's parameters and buffers into `model` (built from the
+/// same config), in place: tensors keep their identity, so DDP's hooks and the
+/// optimizer's references stay valid. BadInput names a missing or misshapen entry.
 void load_model_state(const std::filesystem::path& path, torch::nn::Module& model);
 
-/// Loads optimizer state and restores the CPU RNG.
-void load_training_state(const std::filesystem::path& path, torch::optim::Optimizer& optimizer);
-
-/// `path` itself if it is a file; the newest checkpoints/step-<N>.pt if it is a
-/// run directory or its checkpoints/ folder. BadInput if there is none.
-std::filesystem::path resolve_checkpoint(const std::filesystem::path& path);
-
-/// checkpoints/step-<N>.pt with N zero-padded so names sort by step.
-std::filesystem::path checkpoint_path(const std::filesystem::path& checkpoints_dir, int64_t global_step);
-
-/// Deletes all but the newest `keep` step checkpoints in `checkpoints_dir`.
-void prune_checkpoints(const std::filesystem::path& checkpoints_dir, int64_t keep);
+/// Loads optimizer state and restores the CPU RNG of `rank` (the saving
+/// process's state where the checkpoint has no row for `rank`). Returns false
+/// in that case: the run continues, but not bit for bit.
+bool load_training_state(const std::filesystem::path& path, torch::optim::Optimizer& optimizer, int rank = 0);
 
 }  // namespace tandem

@@ -3,9 +3,13 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <ctime>
 #include <fstream>
 #include <stdexcept>
+#include <vector>
+
+#include "framework/core/error.h"
 
 namespace tandem {
 
@@ -33,6 +37,48 @@ void write_file_atomically(const std::filesystem::path& path, const std::string&
     if (!out) throw std::runtime_error("failed writing " + tmp.string());
   }
   std::filesystem::rename(tmp, path);
+}
+
+namespace {
+
+std::vector<std::filesystem::path> step_checkpoints(const std::filesystem::path& dir) {
+  std::vector<std::filesystem::path> found;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_regular_file() && name.rfind("step-", 0) == 0 && entry.path().extension() == ".pt") {
+      found.push_back(entry.path());
+    }
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+}  // namespace
+
+std::filesystem::path checkpoint_path(const std::filesystem::path& dir, int64_t global_step) {
+  return dir / fmt::format("step-{:09d}.pt", global_step);
+}
+
+std::filesystem::path resolve_checkpoint(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(path, ec)) return path;
+  if (!std::filesystem::is_directory(path, ec)) {
+    throw BadInput(fmt::format("checkpoint {}: no such file or directory", path.string()));
+  }
+  for (const auto& dir : {path / "checkpoints", path}) {
+    auto found = step_checkpoints(dir);
+    if (!found.empty()) return found.back();
+  }
+  throw BadInput(fmt::format("checkpoint {}: the directory holds no complete step-*.pt checkpoint", path.string()));
+}
+
+void prune_checkpoints(const std::filesystem::path& dir, int64_t keep) {
+  auto found = step_checkpoints(dir);
+  for (std::size_t i = 0; i + static_cast<std::size_t>(keep) < found.size(); ++i) {
+    std::error_code ec;
+    std::filesystem::remove(found[i], ec);
+  }
 }
 
 }  // namespace tandem

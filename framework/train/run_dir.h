@@ -4,6 +4,7 @@
 ///   metrics.jsonl      one JSON object per log step and per epoch (rank 0)
 ///   logs/rank<k>.log   each worker's output (written by the launcher)
 ///   checkpoints/       step-<N>.pt, written by rank 0 via a temporary file
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
@@ -32,5 +33,15 @@ class RunDir {
 
 /// Writes `text` to `path` atomically: a temporary file beside it, then rename.
 void write_file_atomically(const std::filesystem::path& path, const std::string& text);
+
+/// `path` itself if it is a file; the newest checkpoints/step-<N>.pt if it is a
+/// run directory or its checkpoints/ folder. BadInput if there is none.
+std::filesystem::path resolve_checkpoint(const std::filesystem::path& path);
+
+/// checkpoints/step-<N>.pt with N zero-padded so names sort by step.
+std::filesystem::path checkpoint_path(const std::filesystem::path& checkpoints_dir, int64_t global_step);
+
+/// Deletes all but the newest `keep` step checkpoints in `checkpoints_dir`.
+void prune_checkpoints(const std::filesystem::path& checkpoints_dir, int64_t keep);
 
 }  // namespace tandem

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <optional>
 
+#include "framework/core/error.h"
 #include "framework/core/log.h"
 #include "framework/core/version.h"
 #include "framework/ddp/distributed_data_parallel.h"
@@ -85,12 +86,42 @@ Trainer::Trainer(TrainerSetup setup) : s_(std::move(setup)), impl_(std::make_uni
 Trainer::~Trainer() = default;
 
 void Trainer::save(const TrainingPosition& position) {
+  // Every rank's generator state goes into the checkpoint (ranks draw
+  // different dropout masks): a collective, so every rank comes here.
+  auto rng = at::detail::getDefaultCPUGenerator().get_state();
+  torch::Tensor rng_ranks = torch::empty({s_.comm->size(), rng.numel()}, rng.options());
+  auto rows = rng_ranks.unbind(0);
+  s_.comm->allgather(rows, rng)->wait();
   if (!s_.run_dir || !impl_->rank_zero.active()) return;
   const auto path = checkpoint_path(s_.run_dir->checkpoints(), position.global_step);
-  save_checkpoint(path, *s_.model, impl_->optimizer.get(), {position, s_.config_yaml, TANDEM_VERSION});
+  CheckpointInfo info{position, s_.config_yaml, TANDEM_VERSION, s_.comm->size(), rng_ranks};
+  save_checkpoint(path, *s_.model, impl_->optimizer.get(), info);
   prune_checkpoints(s_.run_dir->checkpoints(), s_.trainer.keep_checkpoints);
   impl_->rank_zero.info("train", "checkpoint {}", path.string());
   for (auto& cb : callbacks_.on_checkpoint) cb(path);
+}
+
+TrainingPosition Trainer::resume(const std::filesystem::path& checkpoint, int64_t steps_per_epoch) {
+  const CheckpointInfo info = read_checkpoint_info(checkpoint);
+  if (info.position.step_in_epoch >= steps_per_epoch) {
+    throw BadInput(fmt::format("{}: step {} of an epoch, but this recipe has {} steps per epoch; the data or batch "
+                               "size changed since the checkpoint",
+                               checkpoint.string(), info.position.step_in_epoch, steps_per_epoch));
+  }
+  load_model_state(checkpoint, *s_.model);
+  const bool exact = load_training_state(checkpoint, *impl_->optimizer, s_.comm->rank());
+  const RankZero& rank_zero = impl_->rank_zero;
+  rank_zero.info("train", "resuming from {}: epoch {}, step {} of the epoch, global step {}", checkpoint.string(),
+                 info.position.epoch + 1, info.position.step_in_epoch, info.position.global_step);
+  if (info.world_size != s_.comm->size()) {
+    if (rank_zero.active()) log_warn("train", "the checkpoint was written by {} workers, this run has {}: the data is sharded "
+                   "differently, so training continues but not bit for bit as it would have", info.world_size,
+                   s_.comm->size());
+  } else if (!exact) {
+    log_warn("train", "rank {}: the checkpoint holds no random state for this rank; dropout continues from rank 0's",
+             s_.comm->rank());
+  }
+  return info.position;
 }
 
 MetricValues Trainer::evaluate(const Dataset& data, int64_t batch_size) {
@@ -117,6 +148,8 @@ TrainResult Trainer::fit() {
 
   TrainResult result;
   TrainingPosition pos;
+  if (s_.resume_from) pos = resume(*s_.resume_from, steps_per_epoch);
+  const TrainingPosition resumed_at = pos;
   const auto start = Clock::now();
   auto window_start = start;
   int64_t samples_total = 0;
@@ -126,10 +159,13 @@ TrainResult Trainer::fit() {
   const ddp::DdpCounters ddp_start = ddp.counters();
   model.train();
 
-  for (pos.epoch = 0; pos.epoch < t.epochs && pos.global_step < planned; ++pos.epoch) {
+  bool continue_epoch = s_.resume_from.has_value();  // a resumed run starts inside its epoch
+  for (; pos.epoch < t.epochs && pos.global_step < planned; ++pos.epoch) {
+    if (!continue_epoch) pos.step_in_epoch = 0;
+    continue_epoch = false;
     const auto order = sampler.indices(pos.epoch);
     double epoch_loss_sum = 0.0, epoch_samples = 0.0;  // over all ranks, from the log windows
-    for (pos.step_in_epoch = 0; pos.step_in_epoch < steps_per_epoch && pos.global_step < planned;) {
+    for (; pos.step_in_epoch < steps_per_epoch && pos.global_step < planned;) {
       // The step's samples, as accumulate_steps micro-batches; all but the last
       // backward accumulate locally, the last one all-reduces the sum.
       const auto step_indices = slice(order, pos.step_in_epoch * step_samples, step_samples);
@@ -210,6 +246,12 @@ TrainResult Trainer::fit() {
     for (auto& cb : callbacks_.after_epoch) cb(pos.epoch + 1, epoch_metrics);
   }
 
+  if (pos.global_step == resumed_at.global_step && s_.resume_from) {
+    rank_zero.info("train", "nothing to do: the checkpoint is already at step {} of {}", pos.global_step, planned);
+    comm.barrier()->wait();
+    result.global_step = pos.global_step;
+    return result;
+  }
   // The final checkpoint records the position after the last step taken.
   if (pos.step_in_epoch == steps_per_epoch) {
     pos.step_in_epoch = 0;

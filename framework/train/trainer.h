@@ -58,6 +58,9 @@ struct TrainerSetup {
   ddp::DdpOptions ddp;
   std::optional<RunDir> run_dir;  ///< no files are written without one
   std::string config_yaml;        ///< stored in checkpoints
+  /// Continue from this checkpoint: model, optimizer, every rank's RNG and
+  /// the position (epoch, step within it). Every rank reads the file.
+  std::optional<std::filesystem::path> resume_from;
 };
 
 class Trainer {
@@ -74,6 +77,7 @@ class Trainer {
 
  private:
   void save(const TrainingPosition& position);
+  TrainingPosition resume(const std::filesystem::path& checkpoint, int64_t steps_per_epoch);
 
   TrainerSetup s_;
   Callbacks callbacks_;

@@ -1,0 +1,200 @@
+// Exact resume: a run killed (SIGKILL, launcher and workers) and resumed from
+// a checkpoint ends bit for bit where an uninterrupted run ends: parameters,
+// optimizer state, step counters. Real processes, the real `tandem` command.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+#include <torch/torch.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "tests/support/multiprocess.h"
+
+namespace tandem {
+namespace {
+
+namespace fs = std::filesystem;
+
+int shell(const std::string& cmd, std::string* output = nullptr) {
+  FILE* pipe = ::popen((cmd + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return -1;
+  char buf[4096];
+  std::string out;
+  while (std::fgets(buf, sizeof(buf), pipe) != nullptr) out += buf;
+  const int status = ::pclose(pipe);
+  if (output != nullptr) *output = out;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/// LibTorch keys an optimizer's per-parameter state by the parameter's address
+/// in the saving process; param_groups lists those keys in parameter order.
+std::vector<std::string> optimizer_state_keys(torch::serialize::InputArchive& optimizer) {
+  std::vector<std::string> keys;
+  torch::serialize::InputArchive param_groups;
+  optimizer.read("param_groups", param_groups);
+  torch::Tensor groups;
+  param_groups.read("param_groups/size", groups);
+  for (int64_t g = 0; g < groups.item<int64_t>(); ++g) {
+    torch::serialize::InputArchive group;
+    param_groups.read("param_groups/" + std::to_string(g), group);
+    torch::Tensor size;
+    group.read("params/size", size);
+    for (int64_t j = 0; j < size.item<int64_t>(); ++j) {
+      c10::IValue key;
+      group.read("params/" + std::to_string(j), key);
+      keys.push_back(key.toStringRef());
+    }
+  }
+  return keys;
+}
+
+void expect_archives_equal(torch::serialize::InputArchive& a, torch::serialize::InputArchive& b,
+                           const std::string& where, int* tensors);
+
+/// The optimizers' state, parameter by parameter.
+void expect_optimizer_state_equal(torch::serialize::InputArchive& a, torch::serialize::InputArchive& b,
+                                  const std::string& where, int* tensors) {
+  const auto ka = optimizer_state_keys(a), kb = optimizer_state_keys(b);
+  ASSERT_EQ(ka.size(), kb.size()) << where;
+  torch::serialize::InputArchive sa, sb;
+  ASSERT_TRUE(a.try_read("state", sa) && b.try_read("state", sb)) << where << "state";
+  for (std::size_t j = 0; j < ka.size(); ++j) {
+    torch::serialize::InputArchive pa, pb;
+    const bool has_a = sa.try_read(ka[j], pa), has_b = sb.try_read(kb[j], pb);
+    ASSERT_EQ(has_a, has_b) << where << "state of parameter " << j;
+    if (has_a) expect_archives_equal(pa, pb, where + "state/" + std::to_string(j) + "/", tensors);
+  }
+}
+
+/// Compares two checkpoint archives entry by entry, recursing into nested
+/// archives (model, optimizer); every tensor must be bitwise equal.
+void expect_archives_equal(torch::serialize::InputArchive& a, torch::serialize::InputArchive& b,
+                           const std::string& where, int* tensors) {
+  auto keys = a.keys();
+  std::sort(keys.begin(), keys.end());
+  auto has = [&](const char* k) { return std::find(keys.begin(), keys.end(), k) != keys.end(); };
+  if (has("param_groups") && has("state")) {
+    expect_optimizer_state_equal(a, b, where, tensors);
+    return;
+  }
+  auto other = b.keys();
+  std::sort(other.begin(), other.end());
+  EXPECT_EQ(keys, other) << where;
+  for (const auto& key : keys) {
+    if (key == "config" || key == "tandem_version") continue;
+    torch::Tensor ta, tb;
+    if (a.try_read(key, ta) || a.try_read(key, ta, /*is_buffer=*/true)) {
+      ASSERT_TRUE(b.try_read(key, tb) || b.try_read(key, tb, true)) << where << key;
+      EXPECT_TRUE(ta.sizes() == tb.sizes() && torch::equal(ta, tb))
+          << where << key << " differs; max abs diff "
+          << (ta.sizes() == tb.sizes() ? (ta.to(torch::kDouble) - tb.to(torch::kDouble)).abs().max().item<double>() : -1);
+      ++*tensors;
+      continue;
+    }
+    torch::serialize::InputArchive sa, sb;
+    if (a.try_read(key, sa)) {
+      ASSERT_TRUE(b.try_read(key, sb)) << where << key;
+      expect_archives_equal(sa, sb, where + key + "/", tensors);
+      continue;
+    }
+    c10::IValue va, vb;
+    ASSERT_TRUE(a.try_read(key, va) && b.try_read(key, vb)) << where << key;
+    if (va.isInt()) EXPECT_EQ(va.toInt(), vb.toInt()) << where << key;
+  }
+}
+
+class Resume : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = test::make_temp_dir("resume");
+    // 240 names: a few steps per epoch, so a run spans several epochs in seconds.
+    std::ifstream in(std::string(TANDEM_SOURCE_DIR) + "/data/corpora/names.txt");
+    std::ofstream out(dir_ / "names.txt");
+    std::string line;
+    for (int i = 0; i < 240 && std::getline(in, line); ++i) out << line << "\n";
+    // Dropout on: exactness needs every rank's random state back.
+    std::ofstream(dir_ / "r.yaml") << "model: {type: char_lstm, context: 8, hidden: 24, layers: 2, dropout: 0.3}\n"
+                                   << "data: {type: names, path: " << (dir_ / "names.txt").string()
+                                   << ", context: 8, val_fraction: 0.1}\n"
+                                   << "optim: {type: adam, lr: 0.01}\n"
+                                   << "trainer: {epochs: 4, batch_size: 64, log_every: 1, checkpoint_every: 1,"
+                                   << " keep_checkpoints: 1000, samples_at_end: 0}\n"
+                                   << "launch: {nproc_per_node: 2, timeout_s: 60}\n";
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string launch(const std::string& args) {
+    return std::string(TANDEM_EXE) + " launch " + args;
+  }
+
+  static std::vector<fs::path> checkpoints(const fs::path& run) {
+    std::vector<fs::path> out;
+    for (const auto& e : fs::directory_iterator(run / "checkpoints")) {
+      if (e.path().extension() == ".pt") out.push_back(e.path());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(Resume, AKilledRunResumedMidEpochEndsBitForBitWhereAStraightRunEnds) {
+  const fs::path straight = dir_ / "straight", killed = dir_ / "killed";
+  std::string out;
+  ASSERT_EQ(shell("timeout -k 5 240 " + launch((dir_ / "r.yaml").string() + " --run-dir " + straight.string()), &out), 0)
+      << out;
+  const auto all = checkpoints(straight);
+  ASSERT_GE(all.size(), 8u) << "the run must be long enough to resume inside it";
+  const std::string last = all.back().filename().string();  // the final checkpoint, after the last step
+
+  // The second run is killed with SIGKILL once it has written checkpoint k.
+  // k is inside the second epoch (not on a boundary: steps per epoch > 2).
+  const int64_t steps_per_epoch = [&] {
+    std::ifstream metrics(straight / "metrics.jsonl");
+    for (std::string line; std::getline(metrics, line);) {
+      auto record = nlohmann::json::parse(line);
+      if (record["kind"] == "epoch") return record["global_step"].get<int64_t>();
+    }
+    return int64_t{0};
+  }();
+  ASSERT_GT(steps_per_epoch, 2);
+  const int64_t k = steps_per_epoch + steps_per_epoch / 2;
+  const auto kth = fmt::format("step-{:09d}.pt", k);
+  const std::string script = fmt::format(
+      "set -m; {} > {}/killed.log 2>&1 & pid=$!; "
+      "for i in $(seq 1 1200); do [ -f {}/checkpoints/{} ] && break; sleep 0.05; done; "
+      "kill -KILL $pid; wait $pid; exit 0",
+      launch((dir_ / "r.yaml").string() + " --run-dir " + killed.string()), dir_.string(), killed.string(), kth);
+  ASSERT_EQ(shell("timeout -k 5 240 bash -c '" + script + "'", &out), 0) << out;
+  ASSERT_TRUE(fs::exists(killed / "checkpoints" / kth));
+  // Wherever the kill landed, resume from k: drop anything written after it.
+  for (const auto& p : checkpoints(killed)) {
+    if (p.filename().string() > kth) fs::remove(p);
+  }
+  ASSERT_EQ(shell("timeout -k 5 240 " + launch("--resume " + killed.string()), &out), 0) << out;
+  EXPECT_NE(out.find(fmt::format("resuming from {}", (killed / "checkpoints" / kth).string())), std::string::npos)
+      << out;
+
+  ASSERT_TRUE(fs::exists(killed / "checkpoints" / last)) << out;
+  torch::serialize::InputArchive a, b;
+  a.load_from((straight / "checkpoints" / last).string());
+  b.load_from((killed / "checkpoints" / last).string());
+  int tensors = 0;
+  expect_archives_equal(a, b, "", &tensors);
+  EXPECT_GT(tensors, 10) << "parameters and optimizer state were compared";
+}
+
+TEST_F(Resume, ResumingADirectoryWithoutCheckpointsIsBadInputAndStartsNothing) {
+  fs::create_directories(dir_ / "empty");
+  std::string out;
+  EXPECT_EQ(shell("timeout 60 " + launch("--resume " + (dir_ / "empty").string()), &out), 2) << out;
+  EXPECT_NE(out.find("holds no complete step-*.pt checkpoint"), std::string::npos) << out;
+  EXPECT_EQ(out.find("[rank0]"), std::string::npos) << "no worker started";
+}
+
+}  // namespace
+}  // namespace tandem
