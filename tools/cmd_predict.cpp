@@ -62,7 +62,7 @@ void add_predict_command(CLI::App& app, Action& action) {
       const auto encoding = training_encoding(config["data"]);
       auto options = data::survival_csv_options_from(YAML::Load(
           "{path: x, duration: duration, event: event, features: '', categorical: '', split_column: '', "
-          "train_value: train, val_value: test, val_fraction: 0.2, split_seed: 0, missing: error}"));
+          "train_value: train, val_value: test, val_fraction: 0.2, split_seed: 0, tune_fraction: 0, missing: error}"));
       if (config["data"]["missing"]) options.impute = config["data"]["missing"].as<std::string>() == "impute";
       const auto file = data::read_csv_file(args->data);
       std::vector<std::size_t> rows(file.rows.size());

@@ -72,6 +72,7 @@ SurvivalCsvOptions survival_csv_options_from(const YAML::Node& s) {
   o.val_value = s["val_value"].as<std::string>();
   o.val_fraction = s["val_fraction"].as<double>();
   o.split_seed = s["split_seed"].as<uint64_t>();
+  o.tune_fraction = s["tune_fraction"].as<double>();
   o.impute = s["missing"].as<std::string>() == "impute";
   return o;
 }
@@ -105,13 +106,25 @@ std::pair<std::vector<std::size_t>, std::vector<std::size_t>> split_survival_csv
                                    f.path, f.lines[r], f.columns[k], o.train_value, o.val_value, v));
       }
     }
-  } else {
-    const auto n = static_cast<int64_t>(f.rows.size());
-    const auto val_count = static_cast<int64_t>(std::llround(static_cast<double>(n) * o.val_fraction));
+  }
+  // A seeded split of `pool`: round(n * fraction) rows to validation.
+  auto seeded = [&](const std::vector<std::size_t>& pool, double fraction) {
+    const auto n = static_cast<int64_t>(pool.size());
+    const auto val_count = static_cast<int64_t>(std::llround(static_cast<double>(n) * fraction));
     const auto order = permutation(n, o.split_seed);
-    for (int64_t k = 0; k < n; ++k) (k < val_count ? val : train).push_back(static_cast<std::size_t>(order[k]));
+    train.clear();
+    val.clear();
+    for (int64_t k = 0; k < n; ++k) (k < val_count ? val : train).push_back(pool[static_cast<std::size_t>(order[k])]);
     std::sort(train.begin(), train.end());
     std::sort(val.begin(), val.end());
+  };
+  if (o.split_column.empty()) {
+    std::vector<std::size_t> all(f.rows.size());
+    for (std::size_t r = 0; r < all.size(); ++r) all[r] = r;
+    seeded(all, o.val_fraction);
+  } else if (o.tune_fraction > 0) {
+    const auto pool = train;  // the test rows are left out entirely
+    seeded(pool, o.tune_fraction);
   }
   if (train.empty()) throw BadInput(fmt::format("{}: expected training rows, got none", f.path));
   return {train, val};
@@ -240,7 +253,12 @@ recipe::Section SurvivalCsvDataset::schema() {
       .def(0.2)
       .min(0)
       .less_than(1);
-  s.add("split_seed", Type::kInt, "Without split_column: seed of the split.").def(0).min(0);
+  s.add("split_seed", Type::kInt, "Seed of the split by val_fraction or tune_fraction.").def(0).min(0);
+  s.add("tune_fraction", Type::kFloat, "With split_column: validate on this share of the training rows (seeded) "
+                                       "and leave the val_value rows out, for tuning without the test rows.")
+      .def(0.0)
+      .min(0)
+      .less_than(1);
   s.add("missing", Type::kChoice, "Missing feature values: stop with an error, or impute (training mean; no level "
                                   "for a categorical column). Missing durations and events are always errors.")
       .def("error")

@@ -32,6 +32,7 @@ struct SurvivalCsvOptions {
   std::string val_value = "test";
   double val_fraction = 0.2;
   uint64_t split_seed = 0;
+  double tune_fraction = 0;  ///< with split_column: validate on this share of the training rows instead
   bool impute = false;  ///< missing features: false = error, true = training mean / no level
 };
 

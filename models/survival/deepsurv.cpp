@@ -65,8 +65,11 @@ void DeepSurv::prepare_grid(const torch::Tensor& duration, const torch::Tensor& 
   std::vector<double> grid{0.0};
   const auto n = static_cast<int64_t>(times.size());
   const int64_t keep = std::min<int64_t>(n, options_.curve_points);
-  for (int64_t k = 1; k <= keep; ++k) {
-    const double t = times[static_cast<std::size_t>((k * n) / keep - 1)];  // ends at the last event time
+  // Evenly spaced positions from the first to the last event time: before the
+  // first grid time every curve is 1, which would tie all early pairs.
+  for (int64_t k = 0; k < keep; ++k) {
+    const int64_t at = keep == 1 ? 0 : (k * (n - 1) + (keep - 1) / 2) / (keep - 1);
+    const double t = times[static_cast<std::size_t>(at)];
     if (t > grid.back()) grid.push_back(t);
   }
   set_grid(torch::tensor(grid, torch::kFloat64));
@@ -121,8 +124,10 @@ void DeepSurv::refresh(const Dataset& train) {
 }
 
 torch::Tensor DeepSurv::survival(const torch::Tensor& eta) {
-  auto r = torch::exp(eta.reshape({-1, 1}) - shift_);
-  return torch::exp(-cum_baseline_.unsqueeze(0) * r);
+  // float64: for small cumulative hazards S is close to 1, where float32
+  // would round subjects with different risks to the same survival.
+  auto r = torch::exp(eta.reshape({-1, 1}).to(torch::kFloat64) - shift_.to(torch::kFloat64));
+  return torch::exp(-cum_baseline_.to(torch::kFloat64).unsqueeze(0) * r);
 }
 
 torch::Tensor DeepSurv::risk(const torch::Tensor& eta) { return eta.reshape({-1}); }

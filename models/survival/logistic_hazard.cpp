@@ -95,8 +95,9 @@ torch::Tensor LogisticHazard::loss(const Batch& batch, const torch::Tensor& phi)
 
 torch::Tensor LogisticHazard::survival(const torch::Tensor& phi) {
   // log(1 - sigmoid(phi)) = logsigmoid(-phi), summed: stable for large logits.
-  auto log_s = torch::cumsum(torch::log_sigmoid(-phi), 1);
-  return torch::cat({torch::ones({phi.size(0), 1}, phi.options()), torch::exp(log_s)}, 1);
+  // In float64, so that survival close to 1 still tells subjects apart.
+  auto log_s = torch::cumsum(torch::log_sigmoid(-phi.to(torch::kFloat64)), 1);
+  return torch::cat({torch::ones({phi.size(0), 1}, log_s.options()), torch::exp(log_s)}, 1);
 }
 
 torch::Tensor LogisticHazard::risk(const torch::Tensor& phi) {

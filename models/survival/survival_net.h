@@ -39,7 +39,7 @@ class SurvivalNet : public Model, public SurvivalPredictor {
   /// The network's raw output [B, outputs] for batch field "x".
   torch::Tensor forward(const Batch& batch) override;
 
-  /// Survival curves [B, G] on time_grid() (ascending, G points) from forward's output.
+  /// Survival curves [B, G] on time_grid() (ascending, G points) from forward's output, float64.
   torch::Tensor survival(const torch::Tensor& output) override = 0;
   /// A score that is higher for subjects expected to fail sooner, [B].
   torch::Tensor risk(const torch::Tensor& output) override = 0;

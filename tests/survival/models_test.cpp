@@ -85,7 +85,7 @@ TEST(LogisticHazardModel, SurvivalIsTheProductOfOneMinusHazards) {
   LogisticHazard m(section("logistic_hazard", "intervals: 2"));
   m.prepare(*five());  // cuts {0, 2, 4}
   auto s = m.survival(torch::tensor({{0.0f, 0.0f}}));
-  EXPECT_TRUE(torch::allclose(s, torch::tensor({{1.0f, 0.5f, 0.25f}})));
+  EXPECT_TRUE(torch::allclose(s, torch::tensor({{1.0, 0.5, 0.25}}, torch::kFloat64)));
   EXPECT_TRUE(torch::allclose(m.time_grid(), torch::tensor({0.0f, 2.0f, 4.0f})));
   // Area under S, linear between cuts: (1 + 0.5) / 2 * 2 + (0.5 + 0.25) / 2 * 2 = 2.25.
   EXPECT_NEAR(m.risk(torch::tensor({{0.0f, 0.0f}})).item<double>(), -2.25, 1e-6);
@@ -100,7 +100,7 @@ TEST(DeepSurvModel, BreslowBaselineWithZeroRiskIsNelsonAalen) {
   // Grid: 0 and the event times {1, 2, 3}. Nelson–Aalen: 1/5 at 1, 1/4 at 2, 1/2 at 3.
   EXPECT_TRUE(torch::allclose(m.time_grid(), torch::tensor({0.0f, 1.0f, 2.0f, 3.0f})));
   auto s = m.survival(torch::zeros({1, 1}));
-  auto expected = torch::exp(-torch::tensor({{0.0, 0.2, 0.45, 0.95}})).to(torch::kFloat32);
+  auto expected = torch::exp(-torch::tensor({{0.0, 0.2, 0.45, 0.95}}, torch::kFloat64));
   EXPECT_TRUE(torch::allclose(s, expected, 1e-5, 1e-6)) << s;
   // A subject with eta = ln 2 has twice the hazard: S = S0^2.
   EXPECT_TRUE(torch::allclose(m.survival(torch::full({1, 1}, static_cast<float>(kLn2))), expected * expected, 1e-5,
