@@ -80,6 +80,8 @@ class SurvivalCli : public ::testing::Test {
 };
 
 TEST_F(SurvivalCli, LaunchAtOneAndTwoWorkersThenEvalAndPredict) {
+  auto shipped = tandem(std::string("validate ") + TANDEM_SOURCE_DIR + "/recipes/survival_synthetic.yaml");
+  EXPECT_EQ(shipped.exit_code, 0) << shipped.output;
   const auto recipe = write("synthetic.yaml",
                             "model: {type: deepsurv, hidden: [16], dropout: 0.0}\n"
                             "data: {type: survival_synthetic, n_train: 1000, n_val: 300, seed: 1}\n"
