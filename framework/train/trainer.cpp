@@ -214,6 +214,9 @@ TrainResult Trainer::fit() {
     // the epoch's end), so this is the mean over all of the epoch's samples.
     MetricValues epoch_metrics{{"train_loss", epoch_samples > 0 ? epoch_loss_sum / epoch_samples : 0.0}};
     if (t.validate && s_.data.val) {
+      // Every rank validates with rank 0's buffers (BatchNorm statistics move
+      // on each rank's own batches), the ones the checkpoint will hold.
+      ddp.before_forward();
       model.refresh(*s_.data.train);
       for (const auto& [name, value] : evaluate(*s_.data.val, t.val_batch_size)) epoch_metrics["val_" + name] = value;
       result.val_metrics = epoch_metrics;

@@ -83,7 +83,7 @@ TEST_F(SurvivalCli, LaunchAtOneAndTwoWorkersThenEvalAndPredict) {
   auto shipped = tandem(std::string("validate ") + TANDEM_SOURCE_DIR + "/recipes/survival_synthetic.yaml");
   EXPECT_EQ(shipped.exit_code, 0) << shipped.output;
   const auto recipe = write("synthetic.yaml",
-                            "model: {type: deepsurv, hidden: [16], dropout: 0.0}\n"
+                            "model: {type: deepsurv, hidden: [16], dropout: 0.0, batch_norm: true}\n"
                             "data: {type: survival_synthetic, n_train: 1000, n_val: 300, seed: 1}\n"
                             "optim: {type: adam, lr: 0.01}\n"
                             "trainer: {epochs: 4, batch_size: 64, log_every: 100}\n"
@@ -107,6 +107,11 @@ TEST_F(SurvivalCli, LaunchAtOneAndTwoWorkersThenEvalAndPredict) {
   for (const char* name : {"c_index ", "td_concordance ", "ibs ", "inbll ", "loss "}) {
     EXPECT_NE(eval.output.find(std::string("\n") + name), std::string::npos) << name << "\n" << eval.output;
   }
+  // The last validation of the 2-worker run (rank 1 validated with rank 0's batch-norm statistics)
+  // is what the checkpoint gives.
+  const auto at = eval.output.find("\nibs ");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_NEAR(std::stod(eval.output.substr(at + 5)), last_epoch(run_dir)["val_ibs"].get<double>(), 2e-6);
   // x0 raises the hazard (coefficient +1), so the subject with x0 = 2 is riskier.
   const auto rows = write("new.csv", "x0,x1,x2,x3,x4\n-2,0,0,0,0\n2,0,0,0,0\n");
   auto risk = tandem("predict --checkpoint " + run_dir.string() + " --data " + rows + " --risk");
