@@ -162,8 +162,9 @@ TEST(SurvivalModels, RankSubjectsLikeTheTrueHazardOnSyntheticData) {
     for (bool nonlinear : {false, true}) {
       auto [metrics, truth] = train_on_synthetic(type, nonlinear);
       SCOPED_TRACE(type + (nonlinear ? " nonlinear" : " linear"));
-      // The true log hazard ratio's C-index is the ceiling (about 0.75 here);
-      // a model that learnt the effects comes within a few points of it.
+      // The true log hazard ratio's C-index is the ceiling (0.805 linear, 0.835
+      // non-linear on these 1000 validation subjects); a model that learnt the
+      // effects comes within a few points of it (measured: 0.006 to 0.011 below).
       EXPECT_GT(truth, 0.7);
       EXPECT_GT(metrics.at("val_c_index"), truth - 0.03) << "true " << truth;
       EXPECT_GT(metrics.at("val_td_concordance"), truth - 0.04) << "true " << truth;
