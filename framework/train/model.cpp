@@ -7,6 +7,14 @@ MetricSums Model::metrics(const Batch& batch, const torch::Tensor& output) {
   return {{"loss", {loss(batch, output).item<double>() * n, n}}};
 }
 
+torch::Tensor Model::metric_rows(const Batch&, const torch::Tensor&) { return {}; }
+
+std::map<std::string, double> Model::whole_set_metrics(const torch::Tensor&) { return {}; }
+
+void Model::prepare(const Dataset&) {}
+
+void Model::refresh(const Dataset&) {}
+
 Registry<ModelEntry>& model_registry() {
   static Registry<ModelEntry> registry("model");
   return registry;

@@ -14,6 +14,7 @@
 #include "framework/core/registry.h"
 #include "framework/recipe/schema.h"
 #include "framework/train/batch.h"
+#include "framework/train/dataset.h"
 
 namespace tandem {
 
@@ -38,6 +39,27 @@ class Model : public torch::nn::Module {
   /// Evaluation metrics for a batch. The default reports "loss" weighted by
   /// the number of samples.
   virtual MetricSums metrics(const Batch& batch, const torch::Tensor& output);
+
+  /// Metrics of the whole evaluated set that are not sums over samples
+  /// (concordance, Brier scores weighted by a censoring estimate).
+  /// evaluate_model stacks every sample's row (float64 [B, k], k fixed by the
+  /// model) from all ranks, in dataset order, and calls whole_set_metrics once
+  /// on every rank with all of them. Default: no rows, no such metrics.
+  virtual torch::Tensor metric_rows(const Batch& batch, const torch::Tensor& output);
+  virtual std::map<std::string, double> whole_set_metrics(const torch::Tensor& rows);
+
+  /// Data-dependent set-up (input width, a time grid, feature standardisation):
+  /// the Trainer calls it once on every rank with the whole training split,
+  /// before DDP wraps the model. What it sets must live in parameters or
+  /// buffers, so checkpoints carry it (loading a checkpoint restores their
+  /// shapes too). It must give the same result on every rank. Default: nothing.
+  virtual void prepare(const Dataset& train);
+
+  /// Summaries of the training split under the current weights (a baseline
+  /// hazard): the Trainer calls it after optimizer steps, before each
+  /// validation (every rank) and each checkpoint (rank 0), with the whole
+  /// training split. Results belong in buffers. Default: nothing.
+  virtual void refresh(const Dataset& train);
 };
 
 /// Capability of models that produce text (char_lstm): used by `tandem sample`
@@ -54,6 +76,18 @@ class TextGenerator {
  public:
   virtual ~TextGenerator() = default;
   virtual std::vector<std::string> generate(const GenerateOptions& options) = 0;
+};
+
+/// Capability of survival models (logistic_hazard, deepsurv): used by
+/// `tandem predict`. Curves are S(t | x) on time_grid(), ascending.
+class SurvivalPredictor {
+ public:
+  virtual ~SurvivalPredictor() = default;
+  /// Survival curves [B, G] from the model's forward output.
+  virtual torch::Tensor survival(const torch::Tensor& output) = 0;
+  /// A score, higher for subjects expected to fail sooner, [B].
+  virtual torch::Tensor risk(const torch::Tensor& output) = 0;
+  virtual const torch::Tensor& time_grid() const = 0;
 };
 
 /// A registered model: its recipe keys and how to build it from its resolved

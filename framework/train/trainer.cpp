@@ -41,6 +41,7 @@ MetricValues evaluate_model(Model& model, const Dataset& data, int64_t batch_siz
   std::vector<int64_t> mine;
   for (int64_t i = comm.rank(); i < data.size(); i += comm.size()) mine.push_back(i);
   MetricSums totals;
+  std::vector<torch::Tensor> rows;  // this rank's whole-set metric rows, in the order of `mine`
   for (int64_t begin = 0; begin < static_cast<int64_t>(mine.size()); begin += batch_size) {
     Batch batch = data.get(slice(mine, begin, batch_size));
     torch::Tensor out = model.forward(batch);
@@ -48,11 +49,16 @@ MetricValues evaluate_model(Model& model, const Dataset& data, int64_t batch_siz
       totals[name].sum += m.sum;
       totals[name].weight += m.weight;
     }
+    torch::Tensor r = model.metric_rows(batch, out);
+    if (r.defined()) rows.push_back(r.to(torch::kFloat64));
   }
+  torch::Tensor probe_rows;
   if (totals.empty()) {
-    // A rank without samples still takes part in the reduction below, with zeros.
+    // A rank without samples still takes part in the reductions below, with zeros.
     Batch probe = data.get({0});
-    for (const auto& kv : model.metrics(probe, model.forward(probe))) totals[kv.first] = {};
+    torch::Tensor out = model.forward(probe);
+    for (const auto& kv : model.metrics(probe, out)) totals[kv.first] = {};
+    probe_rows = model.metric_rows(probe, out);
   }
   auto packed = torch::zeros({static_cast<int64_t>(2 * totals.size())}, torch::kFloat64);
   int64_t k = 0;
@@ -68,6 +74,16 @@ MetricValues evaluate_model(Model& model, const Dataset& data, int64_t batch_siz
     const double weight = packed[k++].item<double>();
     values[kv.first] = weight > 0 ? sum / weight : 0.0;
   }
+  // Whole-set metrics: each rank writes its rows at their dataset positions
+  // into a zero matrix, so one sum-allreduce gives every rank all the rows in
+  // dataset order (the shards do not overlap).
+  const torch::Tensor& shape_source = rows.empty() ? probe_rows : rows.front();
+  if (shape_source.defined()) {
+    auto all = torch::zeros({data.size(), shape_source.size(1)}, torch::kFloat64);
+    if (!rows.empty()) all.index_copy_(0, torch::tensor(mine, torch::kInt64), torch::cat(rows));
+    comm.allreduce(all)->wait();
+    for (const auto& [name, value] : model.whole_set_metrics(all)) values[name] = value;
+  }
   if (was_training) model.train();
   return values;
 }
@@ -77,6 +93,7 @@ Trainer::Trainer(TrainerSetup setup) : s_(std::move(setup)), impl_(std::make_uni
     throw std::invalid_argument("Trainer needs a model, a training split and a communicator");
   }
   impl_->rank_zero = RankZero(s_.comm->rank());
+  s_.model->prepare(*s_.data.train);  // before DDP broadcasts and buckets the parameters
   impl_->ddp = std::make_unique<ddp::DistributedDataParallel>(*s_.model, *s_.comm, s_.ddp);
   impl_->optimizer = make_optimizer(s_.optim, s_.model->parameters());
   const bool writes = s_.run_dir.has_value() && impl_->rank_zero.active();
@@ -93,6 +110,7 @@ void Trainer::save(const TrainingPosition& position) {
   auto rows = rng_ranks.unbind(0);
   s_.comm->allgather(rows, rng)->wait();
   if (!s_.run_dir || !impl_->rank_zero.active()) return;
+  s_.model->refresh(*s_.data.train);
   const auto path = checkpoint_path(s_.run_dir->checkpoints(), position.global_step);
   CheckpointInfo info{position, s_.config_yaml, TANDEM_VERSION, s_.comm->size(), rng_ranks};
   save_checkpoint(path, *s_.model, impl_->optimizer.get(), info);
@@ -233,6 +251,10 @@ TrainResult Trainer::fit() {
     // the epoch's end), so this is the mean over all of the epoch's samples.
     MetricValues epoch_metrics{{"train_loss", epoch_samples > 0 ? epoch_loss_sum / epoch_samples : 0.0}};
     if (t.validate && s_.data.val) {
+      // Every rank validates with rank 0's buffers (BatchNorm statistics move
+      // on each rank's own batches), the ones the checkpoint will hold.
+      ddp.before_forward();
+      model.refresh(*s_.data.train);
       for (const auto& [name, value] : evaluate(*s_.data.val, t.val_batch_size)) epoch_metrics["val_" + name] = value;
       result.val_metrics = epoch_metrics;
       std::string line;

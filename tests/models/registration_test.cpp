@@ -11,6 +11,11 @@ TEST(Registration, BuiltInModelsAreRegistered) { EXPECT_TRUE(model_registry().co
 
 TEST(Registration, BuiltInDatasetsAreRegistered) { EXPECT_TRUE(dataset_registry().contains("names")); }
 
+TEST(Registration, SurvivalModelsAndDatasetsAreRegistered) {
+  for (const char* name : {"logistic_hazard", "deepsurv"}) EXPECT_TRUE(model_registry().contains(name)) << name;
+  for (const char* name : {"survival_synthetic", "survival_csv"}) EXPECT_TRUE(dataset_registry().contains(name)) << name;
+}
+
 TEST(Registration, ModelsBuildFromTheirSchemaDefaults) {
   for (const auto& name : model_registry().names()) {
     const auto& entry = model_registry().get(name);

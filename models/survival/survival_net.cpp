@@ -1,0 +1,132 @@
+#include "models/survival/survival_net.h"
+
+#include <fmt/format.h>
+
+#include "framework/core/error.h"
+#include "models/survival/brier.h"
+#include "models/survival/concordance.h"
+
+namespace tandem::models {
+namespace {
+
+std::vector<double> column(const torch::Tensor& rows, int64_t k) {
+  auto c = rows.select(1, k).contiguous();
+  return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+}
+
+}  // namespace
+
+SurvivalNet::SurvivalNet(const SurvivalNetOptions& options, int64_t outputs) : options_(options), outputs_(outputs) {
+  // Placeholders: prepare() (training) or a checkpoint (evaluation) gives the real shapes.
+  net_ = register_module("net", build(1));
+  mean_ = register_buffer("x_mean", torch::zeros({1}));
+  scale_ = register_buffer("x_scale", torch::ones({1}));
+  grid_ = register_buffer("time_grid", torch::zeros({1}));
+}
+
+void SurvivalNet::add_network_keys(recipe::Section& s) {
+  using recipe::Type;
+  s.add("hidden", Type::kFloatList, "Widths of the hidden layers (integers), in order.")
+      .def(std::vector<double>{32, 32})
+      .min(1);
+  s.add("dropout", Type::kFloat, "Dropout after each hidden layer.").def(0.1).min(0).less_than(1);
+  s.add("batch_norm", Type::kBool, "Batch normalisation after each hidden linear layer.").def(true);
+  s.add("standardize", Type::kBool, "Standardise features with the training split's mean and standard deviation.")
+      .def(true);
+}
+
+SurvivalNetOptions SurvivalNet::network_options_from(const YAML::Node& n) {
+  SurvivalNetOptions o;
+  o.hidden.clear();
+  for (double w : n["hidden"].as<std::vector<double>>()) {
+    if (w != std::floor(w)) {
+      throw BadInput(fmt::format("model.hidden: expected integer widths, got {}", w));
+    }
+    o.hidden.push_back(static_cast<int64_t>(w));
+  }
+  o.dropout = n["dropout"].as<double>();
+  o.batch_norm = n["batch_norm"].as<bool>();
+  o.standardize = n["standardize"].as<bool>();
+  return o;
+}
+
+torch::nn::Sequential SurvivalNet::build(int64_t in_features) const {
+  torch::nn::Sequential seq;
+  int64_t width = in_features;
+  for (int64_t h : options_.hidden) {
+    seq->push_back(torch::nn::Linear(width, h));
+    seq->push_back(torch::nn::ReLU());
+    if (options_.batch_norm) seq->push_back(torch::nn::BatchNorm1d(h));
+    if (options_.dropout > 0) seq->push_back(torch::nn::Dropout(options_.dropout));
+    width = h;
+  }
+  seq->push_back(torch::nn::Linear(width, outputs_));
+  return seq;
+}
+
+void SurvivalNet::prepare(const Dataset& train) {
+  std::vector<int64_t> all(static_cast<std::size_t>(train.size()));
+  for (int64_t i = 0; i < train.size(); ++i) all[static_cast<std::size_t>(i)] = i;
+  const Batch b = train.get(all);
+  const auto& x = b.at("x");
+  torch::NoGradGuard no_grad;
+  if (options_.standardize) {
+    mean_.set_(x.mean(0));
+    // A constant column keeps scale 1 rather than dividing by zero.
+    auto sd = x.std(0, /*unbiased=*/false);
+    scale_.set_(torch::where(sd > 0, sd, torch::ones_like(sd)));
+  } else {
+    mean_.set_(torch::zeros({x.size(1)}));
+    scale_.set_(torch::ones({x.size(1)}));
+  }
+  net_ = replace_module("net", build(x.size(1)));
+  prepare_grid(b.at("duration"), b.at("event"));
+}
+
+void SurvivalNet::set_grid(const torch::Tensor& grid) {
+  torch::NoGradGuard no_grad;
+  grid_.set_(grid.to(torch::kFloat32).contiguous().clone());
+}
+
+torch::Tensor SurvivalNet::inputs(const torch::Tensor& x) const {
+  if (x.dim() != 2 || x.size(1) != mean_.size(0)) {
+    throw BadInput(fmt::format("[survival] expected features [batch, {}] as in training, got shape {}",
+                               mean_.size(0), c10::str(x.sizes())));
+  }
+  return (x - mean_) / scale_;
+}
+
+torch::Tensor SurvivalNet::forward(const Batch& batch) { return net_->forward(inputs(batch.at("x"))); }
+
+MetricSums SurvivalNet::metrics(const Batch& batch, const torch::Tensor& output) {
+  const double n = static_cast<double>(batch.size);
+  return {{"loss", {loss(batch, output).item<double>() * n, n}}};
+}
+
+torch::Tensor SurvivalNet::metric_rows(const Batch& batch, const torch::Tensor& output) {
+  return torch::cat({batch.at("duration").unsqueeze(1), batch.at("event").unsqueeze(1), risk(output).unsqueeze(1),
+                     survival(output)},
+                    1)
+      .to(torch::kFloat64);
+}
+
+std::map<std::string, double> SurvivalNet::whole_set_metrics(const torch::Tensor& rows) {
+  const auto durations = column(rows, 0);
+  const auto event_values = column(rows, 1);
+  const auto risk_values = column(rows, 2);
+  std::vector<bool> events(event_values.size());
+  for (std::size_t i = 0; i < events.size(); ++i) events[i] = event_values[i] > 0.5;
+  auto grid = grid_.to(torch::kFloat64).contiguous();
+  survival::SurvivalCurves curves;
+  curves.linear = interpolates();
+  curves.times.assign(grid.data_ptr<double>(), grid.data_ptr<double>() + grid.numel());
+  auto s = rows.narrow(1, 3, rows.size(1) - 3).contiguous();
+  curves.values.assign(s.data_ptr<double>(), s.data_ptr<double>() + s.numel());
+  const auto scores = survival::ipcw_scores(durations, events, curves, survival::evaluation_grid(durations, 100));
+  return {{"c_index", survival::harrell_concordance(durations, events, risk_values)},
+          {"td_concordance", survival::antolini_concordance(durations, events, curves)},
+          {"ibs", scores.integrated_brier},
+          {"inbll", scores.integrated_nbll}};
+}
+
+}  // namespace tandem::models

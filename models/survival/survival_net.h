@@ -1,0 +1,80 @@
+#pragma once
+/// What the survival models (logistic_hazard, deepsurv) share: a multilayer
+/// perceptron on standardised features, survival curves on a time grid, and
+/// the whole-set validation metrics (concordance, time-dependent concordance,
+/// integrated Brier score and binomial log-likelihood).
+///
+/// Batches come from a survival dataset: "x" float32 [B, p], "duration" and
+/// "event" float32 [B]. The input width p, the standardisation (mean and
+/// standard deviation of each training feature) and the model's time grid are
+/// fitted in prepare() from the training split and kept in buffers, so a
+/// checkpoint carries them; the network is built there with p inputs.
+#include <torch/torch.h>
+#include <yaml-cpp/yaml.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "framework/recipe/schema.h"
+#include "framework/train/model.h"
+
+namespace tandem::models {
+
+struct SurvivalNetOptions {
+  std::vector<int64_t> hidden{32, 32};
+  double dropout = 0.1;
+  bool batch_norm = true;
+  bool standardize = true;
+};
+
+class SurvivalNet : public Model, public SurvivalPredictor {
+ public:
+  SurvivalNet(const SurvivalNetOptions& options, int64_t outputs);
+
+  /// The recipe keys every survival model has (hidden, dropout, batch_norm, standardize).
+  static void add_network_keys(recipe::Section& section);
+  static SurvivalNetOptions network_options_from(const YAML::Node& section);
+
+  /// The network's raw output [B, outputs] for batch field "x".
+  torch::Tensor forward(const Batch& batch) override;
+
+  /// Survival curves [B, G] on time_grid() (ascending, G points) from forward's output, float64.
+  torch::Tensor survival(const torch::Tensor& output) override = 0;
+  /// A score that is higher for subjects expected to fail sooner, [B].
+  torch::Tensor risk(const torch::Tensor& output) override = 0;
+  const torch::Tensor& time_grid() const override { return grid_; }
+  /// Whether the metrics read the curves between grid points linearly (true)
+  /// or as steps (false); see survival::SurvivalCurves.
+  virtual bool interpolates() const = 0;
+
+  /// "loss" as trained, weighted by samples.
+  MetricSums metrics(const Batch& batch, const torch::Tensor& output) override;
+  /// Rows [duration, event, risk, S(grid_0), ..., S(grid_{G-1})].
+  torch::Tensor metric_rows(const Batch& batch, const torch::Tensor& output) override;
+  /// c_index (Harrell, on risk), td_concordance (Antolini), ibs and inbll
+  /// (IPCW, on 100 times spanning the evaluated durations).
+  std::map<std::string, double> whole_set_metrics(const torch::Tensor& rows) override;
+
+  /// Fits the standardisation, builds the network for the data's width and
+  /// calls prepare_grid().
+  void prepare(const Dataset& train) override;
+
+ protected:
+  /// Sets the time grid (and any other buffer) from the training durations and events.
+  virtual void prepare_grid(const torch::Tensor& duration, const torch::Tensor& event) = 0;
+  /// Replaces the grid buffer's contents (and shape) in place.
+  void set_grid(const torch::Tensor& grid);
+  /// Standardised features of a batch.
+  torch::Tensor inputs(const torch::Tensor& x) const;
+
+ private:
+  torch::nn::Sequential build(int64_t in_features) const;
+
+  SurvivalNetOptions options_;
+  int64_t outputs_;
+  torch::nn::Sequential net_{nullptr};
+  torch::Tensor mean_, scale_, grid_;
+};
+
+}  // namespace tandem::models

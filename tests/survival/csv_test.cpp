@@ -1,0 +1,120 @@
+// The survival_csv dataset on small generated files: encoding, splits, and
+// each bad-input error with its file:line, column, expectation and value.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "data/survival/survival_csv.h"
+#include "framework/core/error.h"
+#include "tests/support/multiprocess.h"
+
+namespace tandem::data {
+namespace {
+
+class SurvivalCsv : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = test::make_temp_dir("survival_csv"); }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  /// Writes `text` to a file and returns a resolved data section for it.
+  YAML::Node section(const std::string& text, const std::string& extra = "") {
+    const auto path = (std::filesystem::path(dir_) / "d.csv").string();
+    std::ofstream(path) << text;
+    YAML::Node n = YAML::Load("{type: survival_csv, path: " + path + (extra.empty() ? "" : ", " + extra) + "}");
+    const auto schema = SurvivalCsvDataset::schema();
+    for (const auto& key : schema.keys()) {
+      if (!n[key.name()] && key.default_value()) n[key.name()] = *key.default_value();
+    }
+    return n;
+  }
+
+  /// The BadInput message of loading `text`.
+  std::string error_of(const std::string& text, const std::string& extra = "") {
+    try {
+      SurvivalCsvDataset::load(section(text, extra));
+    } catch (const BadInput& e) {
+      return e.what();
+    }
+    return "(no error)";
+  }
+
+  std::string dir_;
+};
+
+const char* kGood =
+    "age,group,duration,event,split\n"
+    "50,a,10,1,train\n"
+    "60,b,20,0,train\n"
+    "70,a,5.5,1,test\n"
+    "40,c,30,1,train\n";
+
+TEST_F(SurvivalCsv, OneHotLevelsFromTrainingAndSplitColumn) {
+  auto d = SurvivalCsvDataset::load(section(kGood, "categorical: group, split_column: split"));
+  auto train = std::dynamic_pointer_cast<SurvivalTable>(d.train);
+  auto val = std::dynamic_pointer_cast<SurvivalTable>(d.val);
+  ASSERT_TRUE(train && val);
+  EXPECT_EQ(train->feature_names(), (std::vector<std::string>{"age", "group=a", "group=b", "group=c"}));
+  EXPECT_TRUE(torch::equal(train->x(), torch::tensor({{50.f, 1.f, 0.f, 0.f}, {60.f, 0.f, 1.f, 0.f}, {40.f, 0.f, 0.f, 1.f}})));
+  EXPECT_TRUE(torch::equal(train->duration(), torch::tensor({10.f, 20.f, 30.f})));
+  EXPECT_TRUE(torch::equal(train->event(), torch::tensor({1.f, 0.f, 1.f})));
+  EXPECT_TRUE(torch::equal(val->x(), torch::tensor({{70.f, 1.f, 0.f, 0.f}})));
+}
+
+TEST_F(SurvivalCsv, SeededSplitAndTuneFraction) {
+  // Without a split column: round(4 * 0.25) = 1 validation row, every column but the outcome is a feature.
+  auto d = SurvivalCsvDataset::load(section("a,duration,event\n1,1,1\n2,2,1\n3,3,0\n4,4,1\n", "val_fraction: 0.25"));
+  EXPECT_EQ(d.train->size(), 3);
+  EXPECT_EQ(d.val->size(), 1);
+  // tune_fraction: validation comes from the 3 training rows; the test row is left out.
+  auto t = SurvivalCsvDataset::load(section(kGood, "features: age, split_column: split, tune_fraction: 0.34"));
+  EXPECT_EQ(t.train->size() + t.val->size(), 3);
+  EXPECT_EQ(t.val->size(), 1);
+  auto val = std::dynamic_pointer_cast<SurvivalTable>(t.val);
+  EXPECT_NE(val->x()[0][0].item<float>(), 70.f) << "the test row must not be used";
+}
+
+TEST_F(SurvivalCsv, BadValuesNameFileLineColumnAndValue) {
+  auto msg = error_of("a,duration,event\n1,-2,1\n");
+  EXPECT_NE(msg.find("d.csv:2: column 'duration' (data.duration): expected a number >= 0, got '-2'"),
+            std::string::npos)
+      << msg;
+  msg = error_of("a,duration,event\n1,2,1\n1,3,2\n");
+  EXPECT_NE(msg.find("d.csv:3: column 'event' (data.event): expected 0 (censored) or 1 (event), got '2'"),
+            std::string::npos)
+      << msg;
+  msg = error_of("a,duration,event\n1,2,1\nNA,3,0\n");
+  EXPECT_NE(msg.find("d.csv:3: column 'a': expected a number, got a missing value; set data.missing=impute"),
+            std::string::npos)
+      << msg;
+  msg = error_of("a,duration,event\n1,,1\n");
+  EXPECT_NE(msg.find("d.csv:2: column 'duration' (data.duration): expected a number >= 0, got ''"), std::string::npos)
+      << msg;
+  msg = error_of("a,duration,event\nxyz,2,1\n");
+  EXPECT_NE(msg.find("d.csv:2: column 'a': expected a number, got 'xyz'"), std::string::npos) << msg;
+  msg = error_of("a,duration,event\n1,2\n");
+  EXPECT_NE(msg.find("d.csv:2: expected 3 fields as in the header, got 2"), std::string::npos) << msg;
+  msg = error_of(kGood, "categorical: group, split_column: split, features: 'age,group', train_value: train, "
+                        "val_value: nope");
+  EXPECT_NE(msg.find("d.csv:4: column 'split': expected 'train' or 'nope'"), std::string::npos) << msg;
+  msg = error_of("g,duration,event,split\na,1,1,train\nz,2,1,test\n", "categorical: g, split_column: split");
+  EXPECT_NE(msg.find("d.csv:3: column 'g': expected a level seen in the training split (a), got 'z'"),
+            std::string::npos)
+      << msg;
+  msg = error_of("a,duration,event\n1,2,1\n", "duration: time");
+  EXPECT_NE(msg.find("data.duration: expected a column named 'time'"), std::string::npos) << msg;
+}
+
+TEST_F(SurvivalCsv, ImputeFillsTheTrainingMean) {
+  // Training rows: a = 1, 3 and a missing one; their mean is 2.
+  auto d = SurvivalCsvDataset::load(
+      section("a,duration,event,split\n1,1,1,train\n3,2,0,train\n,3,1,train\n,4,1,test\n",
+              "split_column: split, missing: impute"));
+  auto train = std::dynamic_pointer_cast<SurvivalTable>(d.train);
+  auto val = std::dynamic_pointer_cast<SurvivalTable>(d.val);
+  EXPECT_TRUE(torch::equal(train->x(), torch::tensor({{1.f}, {3.f}, {2.f}})));
+  EXPECT_TRUE(torch::equal(val->x(), torch::tensor({{2.f}})));
+}
+
+}  // namespace
+}  // namespace tandem::data

@@ -1,0 +1,177 @@
+// The survival models' losses, curves and grids against hand-worked examples,
+// checkpoint round trips, and the synthetic-data check that a trained model
+// ranks subjects like the true hazard.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "data/survival/synthetic.h"
+#include "framework/dist/communicator.h"
+#include "framework/train/checkpoint.h"
+#include "framework/train/trainer.h"
+#include "models/survival/concordance.h"
+#include "models/survival/deepsurv.h"
+#include "models/survival/logistic_hazard.h"
+#include "tests/support/multiprocess.h"
+
+namespace tandem::models {
+namespace {
+
+const double kLn2 = std::log(2.0);
+
+YAML::Node section(const std::string& type, const std::string& extra = "") {
+  auto schema = model_registry().get(type).schema();
+  YAML::Node n = YAML::Load("{type: " + type + (extra.empty() ? "" : ", " + extra) + "}");
+  for (const auto& key : schema.keys()) {
+    if (!n[key.name()] && key.default_value()) n[key.name()] = *key.default_value();
+  }
+  return n;
+}
+
+/// Five subjects: events at 1, 2, 3; censored at 2 and 4.
+std::shared_ptr<data::SurvivalTable> five() {
+  return std::make_shared<data::SurvivalTable>(torch::tensor({{0.0, 1.0}, {1.0, 0.0}, {2.0, 1.0}, {3.0, 0.0}, {4.0, 1.0}}),
+                                               torch::tensor({1.0, 2.0, 2.0, 3.0, 4.0}),
+                                               torch::tensor({1.0, 1.0, 0.0, 1.0, 0.0}));
+}
+
+void zero_parameters(torch::nn::Module& m) {
+  torch::NoGradGuard g;
+  for (auto& p : m.parameters()) p.zero_();
+}
+
+TEST(CoxPartialLikelihood, BreslowTiesByHand) {
+  // T = {1, 1, 2}, all events, eta = {0, ln 2, 0}: exp(eta) = {1, 2, 1}.
+  // Both subjects at T = 1 share the risk set {all}: sum = 4. At T = 2: {3rd}: sum = 1.
+  // log-lik = (0 - ln 4) + (ln 2 - ln 4) + (0 - ln 1) = -3 ln 2; divided by B = 3: loss = ln 2.
+  auto loss = cox_partial_nll(torch::tensor({0.0, kLn2, 0.0}), torch::tensor({1.0, 1.0, 2.0}),
+                              torch::tensor({1.0, 1.0, 1.0}));
+  EXPECT_NEAR(loss.item<double>(), kLn2, 1e-6);
+  // Censored subjects only sit in risk sets: T = {1, 2}, events {1, 0}, eta = {0, 0}:
+  // -(0 - ln 2) / 2 = ln 2 / 2.
+  loss = cox_partial_nll(torch::tensor({0.0, 0.0}), torch::tensor({1.0, 2.0}), torch::tensor({1.0, 0.0}));
+  EXPECT_NEAR(loss.item<double>(), kLn2 / 2, 1e-6);
+}
+
+TEST(LogisticHazardLikelihood, ByHand) {
+  // Cuts {0, 1, 2}: intervals (0,1] and (1,2]. All logits 0, so every hazard is 1/2
+  // and each Bernoulli term costs ln 2.
+  //   event at 1.5:    survived (0,1], failed in (1,2]   -> 2 terms = 2 ln 2
+  //   censored at 0.5: no interval completed              -> 0
+  //   censored at 1:   completed (0,1]                    -> ln 2
+  //   event at 3:      after the last cut, censored at 2  -> 2 ln 2
+  auto nll = logistic_hazard_nll(torch::zeros({4, 2}), torch::tensor({0.0f, 1.0f, 2.0f}),
+                                 torch::tensor({1.5f, 0.5f, 1.0f, 3.0f}), torch::tensor({1.0f, 0.0f, 0.0f, 1.0f}));
+  EXPECT_TRUE(torch::allclose(nll, torch::tensor({2 * kLn2, 0.0, kLn2, 2 * kLn2}).to(torch::kFloat32)));
+  // A hazard of sigmoid(2) in the failing interval costs -log sigmoid(2), the
+  // survived one -log(1 - sigmoid(-1)) = -log sigmoid(1).
+  nll = logistic_hazard_nll(torch::tensor({{-1.0f, 2.0f}}), torch::tensor({0.0f, 1.0f, 2.0f}), torch::tensor({2.0f}),
+                            torch::tensor({1.0f}));
+  const double expected = -std::log(1 / (1 + std::exp(-2.0))) - std::log(1 / (1 + std::exp(-1.0)));
+  EXPECT_NEAR(nll.item<double>(), expected, 1e-5);
+}
+
+TEST(Cuts, EquidistantAndKaplanMeierQuantiles) {
+  const std::vector<double> t{1, 2, 2, 3, 4};
+  const std::vector<bool> e{true, true, false, true, false};
+  EXPECT_EQ(make_cuts(t, e, 4, "equidistant"), (std::vector<double>{0, 1, 2, 3, 4}));
+  // KM: S(1) = 0.8, S(2) = 0.6, S(3) = 0.3 (lowest). Levels for 2 intervals:
+  // 1 - 0.7 * 1/2 = 0.65 -> first time S <= 0.65 is 2; then the longest duration 4.
+  EXPECT_EQ(make_cuts(t, e, 2, "quantiles"), (std::vector<double>{0, 2, 4}));
+}
+
+TEST(LogisticHazardModel, SurvivalIsTheProductOfOneMinusHazards) {
+  LogisticHazard m(section("logistic_hazard", "intervals: 2"));
+  m.prepare(*five());  // cuts {0, 2, 4}
+  auto s = m.survival(torch::tensor({{0.0f, 0.0f}}));
+  EXPECT_TRUE(torch::allclose(s, torch::tensor({{1.0, 0.5, 0.25}}, torch::kFloat64)));
+  EXPECT_TRUE(torch::allclose(m.time_grid(), torch::tensor({0.0f, 2.0f, 4.0f})));
+  // Area under S, linear between cuts: (1 + 0.5) / 2 * 2 + (0.5 + 0.25) / 2 * 2 = 2.25.
+  EXPECT_NEAR(m.risk(torch::tensor({{0.0f, 0.0f}})).item<double>(), -2.25, 1e-6);
+}
+
+TEST(DeepSurvModel, BreslowBaselineWithZeroRiskIsNelsonAalen) {
+  DeepSurv m(section("deepsurv", "dropout: 0.0"));
+  auto data = five();
+  m.prepare(*data);
+  zero_parameters(m);  // eta(x) = 0 for everyone
+  m.refresh(*data);
+  // Grid: 0 and the event times {1, 2, 3}. Nelson–Aalen: 1/5 at 1, 1/4 at 2, 1/2 at 3.
+  EXPECT_TRUE(torch::allclose(m.time_grid(), torch::tensor({0.0f, 1.0f, 2.0f, 3.0f})));
+  auto s = m.survival(torch::zeros({1, 1}));
+  auto expected = torch::exp(-torch::tensor({{0.0, 0.2, 0.45, 0.95}}, torch::kFloat64));
+  EXPECT_TRUE(torch::allclose(s, expected, 1e-5, 1e-6)) << s;
+  // A subject with eta = ln 2 has twice the hazard: S = S0^2.
+  EXPECT_TRUE(torch::allclose(m.survival(torch::full({1, 1}, static_cast<float>(kLn2))), expected * expected, 1e-5,
+                              1e-6));
+}
+
+TEST(SurvivalModels, CheckpointRestoresTheFittedShapesAndBuffers) {
+  const auto dir = test::make_temp_dir("survival_ckpt");
+  for (const std::string type : {"logistic_hazard", "deepsurv"}) {
+    auto data = data::make_synthetic_survival({200, 50, 7, false, 1.5, 10, 15, 3});
+    torch::manual_seed(0);
+    auto trained = create_model(section(type));
+    trained->prepare(*data.train);
+    trained->refresh(*data.train);
+    const auto path = std::filesystem::path(dir) / (type + ".pt");
+    save_checkpoint(path, *trained, nullptr, {});
+    auto loaded = create_model(section(type));  // built with placeholder shapes
+    load_model_state(path, *loaded);
+    trained->eval();
+    loaded->eval();
+    auto batch = data.val->get({0, 1, 2, 3});
+    auto* a = dynamic_cast<SurvivalNet*>(trained.get());
+    auto* b = dynamic_cast<SurvivalNet*>(loaded.get());
+    ASSERT_TRUE(a && b);
+    EXPECT_TRUE(torch::allclose(a->survival(a->forward(batch)), b->survival(b->forward(batch)))) << type;
+  }
+  std::filesystem::remove_all(dir);
+}
+
+/// Trains `type` on synthetic data through the Trainer and returns the
+/// validation metrics plus the true model's concordance on the same subjects.
+std::pair<MetricValues, double> train_on_synthetic(const std::string& type, bool nonlinear) {
+  auto data = data::make_synthetic_survival({2000, 1000, 5, nonlinear, 1.5, 10, 15, 11});
+  torch::manual_seed(0);
+  auto comm = dist::make_local_communicator();
+  TrainerSetup s;
+  s.model = create_model(section(type, "hidden: [32, 32], dropout: 0.1"));
+  s.data = data;
+  s.comm = comm.get();
+  s.trainer.epochs = 12;
+  s.trainer.batch_size = 128;
+  s.trainer.log_every = 1000;
+  s.optim.lr = 0.01;
+  Trainer trainer(std::move(s));
+  auto result = trainer.fit();
+  auto val = std::static_pointer_cast<data::SurvivalTable>(data.val);
+  auto vec = [](const torch::Tensor& t) {
+    auto c = t.to(torch::kFloat64).contiguous();
+    return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+  };
+  std::vector<bool> events;
+  for (double e : vec(val->event())) events.push_back(e > 0.5);
+  const double truth = survival::harrell_concordance(vec(val->duration()), events, vec(val->true_risk()));
+  return {result.val_metrics, truth};
+}
+
+TEST(SurvivalModels, RankSubjectsLikeTheTrueHazardOnSyntheticData) {
+  for (const std::string type : {"deepsurv", "logistic_hazard"}) {
+    for (bool nonlinear : {false, true}) {
+      auto [metrics, truth] = train_on_synthetic(type, nonlinear);
+      SCOPED_TRACE(type + (nonlinear ? " nonlinear" : " linear"));
+      // The true log hazard ratio's C-index is the ceiling (0.805 linear, 0.835
+      // non-linear on these 1000 validation subjects); a model that learnt the
+      // effects comes within a few points of it (measured: 0.006 to 0.011 below).
+      EXPECT_GT(truth, 0.7);
+      EXPECT_GT(metrics.at("val_c_index"), truth - 0.03) << "true " << truth;
+      EXPECT_GT(metrics.at("val_td_concordance"), truth - 0.04) << "true " << truth;
+      EXPECT_LT(metrics.at("val_ibs"), 0.2);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace tandem::models

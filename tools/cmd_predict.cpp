@@ -1,0 +1,103 @@
+// `tandem predict --checkpoint PATH --data FILE.csv [--output OUT.csv] [--risk]`:
+// survival curves (or risk scores) of a survival model for the rows of a CSV file.
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <fstream>
+#include <numeric>
+
+#include "data/survival/survival_csv.h"
+#include "framework/core/error.h"
+#include "framework/recipe/recipe.h"
+#include "framework/train/checkpoint.h"
+#include "framework/train/model.h"
+#include "tools/commands.h"
+
+namespace tandem::cli {
+namespace {
+
+/// The feature encoding the model was trained with: the survival_csv encoding
+/// of the training split, or plain numeric columns named like the training
+/// features for other survival datasets (survival_synthetic: x0, x1, ...).
+data::SurvivalCsvEncoding training_encoding(const YAML::Node& data_section) {
+  if (data_section["type"].as<std::string>() == "survival_csv") {
+    return data::SurvivalCsvDataset::training_encoding(data_section);
+  }
+  auto train = std::dynamic_pointer_cast<data::SurvivalTable>(load_dataset(data_section).train);
+  if (!train || train->feature_names().empty()) {
+    throw BadInput(fmt::format("the checkpoint's data type '{}' is not a survival dataset with named features",
+                               data_section["type"].as<std::string>()));
+  }
+  data::SurvivalCsvEncoding enc;
+  for (const auto& name : train->feature_names()) enc.columns.push_back({name, false, 0.0, {}});
+  return enc;
+}
+
+}  // namespace
+
+void add_predict_command(CLI::App& app, Action& action) {
+  struct Args {
+    std::string checkpoint, data, output;
+    bool risk = false;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("predict", "Survival curves (or risk scores) of a survival model for a CSV file.");
+  cmd->add_option("--checkpoint", args->checkpoint, "Checkpoint file, or a run directory (its newest checkpoint)")
+      ->required();
+  cmd->add_option("--data", args->data, "CSV file with the training feature columns (outcome columns not needed)")
+      ->required();
+  cmd->add_option("--output", args->output, "Where to write the CSV (default: standard output)");
+  cmd->add_flag("--risk", args->risk, "Write one risk score per row instead of survival curves");
+  cmd->callback([&action, args] {
+    action = [args] {
+      const auto path = resolve_checkpoint(args->checkpoint);
+      const auto info = read_checkpoint_info(path);
+      const YAML::Node config = YAML::Load(info.config_yaml);
+      auto model = create_model(config["model"]);
+      load_model_state(path, *model);
+      auto* predictor = dynamic_cast<SurvivalPredictor*>(model.get());
+      if (predictor == nullptr) {
+        throw BadInput(fmt::format("model '{}' does not predict survival", config["model"]["type"].as<std::string>()));
+      }
+      const auto encoding = training_encoding(config["data"]);
+      auto options = data::survival_csv_options_from(YAML::Load(
+          "{path: x, duration: duration, event: event, features: '', categorical: '', split_column: '', "
+          "train_value: train, val_value: test, val_fraction: 0.2, split_seed: 0, tune_fraction: 0, missing: error}"));
+      if (config["data"]["missing"]) options.impute = config["data"]["missing"].as<std::string>() == "impute";
+      const auto file = data::read_csv_file(args->data);
+      std::vector<std::size_t> rows(file.rows.size());
+      std::iota(rows.begin(), rows.end(), 0);
+      auto table = data::encode_survival_csv(file, rows, encoding, options, /*with_outcome=*/false);
+
+      torch::NoGradGuard no_grad;
+      model->eval();
+      std::vector<int64_t> all(rows.size());
+      std::iota(all.begin(), all.end(), 0);
+      const Batch batch = table->get(all);
+      const auto out = model->forward(batch);
+      std::FILE* sink = args->output.empty() ? stdout : std::fopen(args->output.c_str(), "w");
+      if (sink == nullptr) throw BadInput(fmt::format("--output {}: cannot write", args->output));
+      if (args->risk) {
+        auto r = predictor->risk(out).to(torch::kFloat64).contiguous();
+        std::fprintf(sink, "line,risk\n");
+        for (std::size_t i = 0; i < rows.size(); ++i) std::fprintf(sink, "%d,%.9g\n", file.lines[i], r[i].item<double>());
+      } else {
+        auto s = predictor->survival(out).to(torch::kFloat64).contiguous();
+        auto grid = predictor->time_grid().to(torch::kFloat64).contiguous();
+        std::fprintf(sink, "line");
+        for (int64_t k = 0; k < grid.numel(); ++k) std::fprintf(sink, ",S(%.9g)", grid[k].item<double>());
+        std::fprintf(sink, "\n");
+        auto sa = s.accessor<double, 2>();
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+          std::fprintf(sink, "%d", file.lines[i]);
+          for (int64_t k = 0; k < s.size(1); ++k) std::fprintf(sink, ",%.6g", sa[static_cast<int64_t>(i)][k]);
+          std::fprintf(sink, "\n");
+        }
+      }
+      if (sink != stdout) std::fclose(sink);
+      return 0;
+    };
+  });
+}
+
+}  // namespace tandem::cli
