@@ -83,9 +83,10 @@ CheckpointInfo read_checkpoint_info(const std::filesystem::path& path) {
 
 namespace {
 
-/// Module::load, but copying into the existing tensors instead of swapping
-/// their storage (which would silently detach DDP's gradient hooks): a model
-/// wrapped by DDP keeps its hooks and bucket views, the optimizer its tensors.
+/// Module::load, but copying into the existing tensors where shapes agree
+/// instead of swapping their storage (which silently detaches DDP's gradient
+/// hooks): a model wrapped by DDP keeps its hooks and bucket views, the
+/// optimizer its tensors.
 void copy_module_state(torch::serialize::InputArchive& archive, torch::nn::Module& module, const std::string& where) {
   torch::NoGradGuard no_grad;
   auto copy = [&](const std::string& key, torch::Tensor& into, bool is_buffer) {
@@ -94,11 +95,13 @@ void copy_module_state(torch::serialize::InputArchive& archive, torch::nn::Modul
       throw BadInput(fmt::format("{}: the checkpoint has no {} '{}' in module {} (a different model?)", where,
                                  is_buffer ? "buffer" : "parameter", key, module.name()));
     }
-    if (loaded.sizes() != into.sizes()) {
-      throw BadInput(fmt::format("{}: {} has shape {} in the checkpoint but {} in the model built from the config",
-                                 where, key, c10::str(loaded.sizes()), c10::str(into.sizes())));
+    if (loaded.sizes() == into.sizes() && loaded.dtype() == into.dtype()) {
+      into.copy_(loaded);
+    } else {
+      // A shape fitted to the data (an input width, a time grid): take the
+      // checkpoint's tensor, as Module::load does. Only before DDP wraps the model.
+      into.set_(loaded);
     }
-    into.copy_(loaded);
   };
   for (auto& item : module.named_parameters(/*recurse=*/false)) copy(item.key(), item.value(), false);
   for (auto& item : module.named_buffers(/*recurse=*/false)) copy(item.key(), item.value(), true);

@@ -34,8 +34,9 @@ void save_checkpoint(const std::filesystem::path& path, torch::nn::Module& model
 CheckpointInfo read_checkpoint_info(const std::filesystem::path& path);
 
 /// Copies the checkpoint's parameters and buffers into `model` (built from the
-/// same config), in place: tensors keep their identity, so DDP's hooks and the
-/// optimizer's references stay valid. BadInput names a missing or misshapen entry.
+/// same config), in place where the shapes agree: tensors keep their identity,
+/// so DDP's hooks and the optimizer's references stay valid. A tensor of another
+/// shape (fitted to the data) is replaced. BadInput names a missing entry.
 void load_model_state(const std::filesystem::path& path, torch::nn::Module& model);
 
 /// Loads optimizer state and restores the CPU RNG of `rank` (the saving
