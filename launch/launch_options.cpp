@@ -21,6 +21,12 @@ recipe::Section launch_schema(const std::vector<std::string>& backends) {
       .greater_than(0);
   s.add("master_addr", Type::kString, "Address of rank 0's store (--master-addr).").def("127.0.0.1");
   s.add("master_port", Type::kInt, "Port of rank 0's store; 0 picks a free one (--master-port).").def(0).min(0).max(65535);
+  s.add("max_restarts", Type::kInt,
+        "After a worker fails, restart the whole group from the newest checkpoint up to this many times "
+        "(--max-restarts).")
+      .def(0)
+      .min(0)
+      .max(1000);
   return s;
 }
 
@@ -31,6 +37,7 @@ LaunchOptions launch_options_from(const YAML::Node& n) {
   o.timeout_s = n["timeout_s"].as<double>();
   o.master_addr = n["master_addr"].as<std::string>();
   o.master_port = n["master_port"].as<int>();
+  o.max_restarts = n["max_restarts"].as<int>();
   return o;
 }
 

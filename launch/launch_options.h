@@ -15,6 +15,7 @@ struct LaunchOptions {
   double timeout_s = 300.0;
   std::string master_addr = "127.0.0.1";
   int master_port = 0;  ///< 0: the launcher picks a free port
+  int max_restarts = 0; ///< restarts of the whole group after a worker fails, from the newest checkpoint
 };
 
 /// `backends` are those this build supports (dist::available_backends()).

@@ -22,6 +22,7 @@ void add_launch_command(CLI::App& app, Action& action) {
     int master_port = -1;
     std::string run_dir;
     std::string resume;
+    int max_restarts = -1;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("launch", "Validate a recipe and train it with one worker process per rank.");
@@ -33,6 +34,10 @@ void add_launch_command(CLI::App& app, Action& action) {
   cmd->add_option("--master-port,--master_port", args->master_port, "Port of rank 0's store; 0 picks a free one")
       ->check(CLI::Range(0, 65535));
   cmd->add_option("--run-dir", args->run_dir, "Run directory (default runs/<recipe>/<timestamp>)");
+  cmd->add_option("--max-restarts,--max_restarts", args->max_restarts,
+                  "Restart the group from the newest checkpoint after a worker fails, up to this many times "
+                  "(launch.max_restarts)")
+      ->check(CLI::Range(0, 1000));
   cmd->add_option("--resume", args->resume,
                   "Continue the run in this directory from its newest complete checkpoint (overrides still apply)");
   cmd->callback([&action, args] {
@@ -58,6 +63,7 @@ void add_launch_command(CLI::App& app, Action& action) {
       if (args->nproc > 0) overrides.push_back(fmt::format("launch.nproc_per_node={}", args->nproc));
       if (!args->master_addr.empty()) overrides.push_back("launch.master_addr=" + args->master_addr);
       if (args->master_port >= 0) overrides.push_back(fmt::format("launch.master_port={}", args->master_port));
+      if (args->max_restarts >= 0) overrides.push_back(fmt::format("launch.max_restarts={}", args->max_restarts));
       auto recipe = load_recipe(args->recipe, overrides);
       warn_if_reference_blas();
 
@@ -67,18 +73,35 @@ void add_launch_command(CLI::App& app, Action& action) {
 
       const auto options = launch::launch_options_from(recipe.config["launch"]);
       launch::WorkerGroupSpec spec;
-      spec.argv = {self_executable(), "train", run_dir.config().string(), "--run-dir", run_dir.root().string()};
-      if (checkpoint) {
-        spec.argv.insert(spec.argv.end(), {"--resume", checkpoint->string()});
-        log_info("launch", "resuming from {}", checkpoint->string());
-      }
       spec.nproc_per_node = options.nproc_per_node;
       spec.master_addr = options.master_addr;
       spec.master_port = options.master_port;
-      spec.logs_dir = run_dir.logs();
       log_info("launch", "{} worker{} for {}; run directory {}", spec.nproc_per_node,
                spec.nproc_per_node == 1 ? "" : "s", args->recipe, run_dir.root().string());
-      auto result = launch::run_workers(spec);
+      launch::LaunchResult result;
+      for (int attempt = 0;; ++attempt) {
+        spec.argv = {self_executable(), "train", run_dir.config().string(), "--run-dir", run_dir.root().string()};
+        if (checkpoint) {
+          spec.argv.insert(spec.argv.end(), {"--resume", checkpoint->string()});
+          log_info("launch", "resuming from {}", checkpoint->string());
+        }
+        // With restarts, every attempt keeps its own logs.
+        spec.logs_dir = options.max_restarts > 0 ? run_dir.logs() / fmt::format("attempt_{}", attempt) : run_dir.logs();
+        spec.env["TANDEM_RESTART_COUNT"] = std::to_string(attempt);
+        spec.env["TORCHELASTIC_RESTART_COUNT"] = std::to_string(attempt);  // torchrun's name for it
+        spec.env["TORCHELASTIC_MAX_RESTARTS"] = std::to_string(options.max_restarts);
+        result = launch::run_workers(spec);
+        const bool worker_failed = result.failure.has_value() || result.timed_out;
+        if (result.exit_code == 0 || !worker_failed || attempt >= options.max_restarts) break;
+        checkpoint.reset();
+        try {
+          checkpoint = resolve_checkpoint(run_dir.root());
+        } catch (const BadInput&) {
+          // No checkpoint yet: the next attempt starts from the beginning.
+        }
+        log_warn("launch", "restart {}/{} after the failure above, from {}", attempt + 1, options.max_restarts,
+                 checkpoint ? checkpoint->string() : std::string("the beginning (no checkpoint yet)"));
+      }
       if (result.exit_code == 0) log_info("launch", "done; run directory {}", run_dir.root().string());
       return result.exit_code;
     };

@@ -52,6 +52,7 @@ int run_training(const recipe::Resolved& recipe, const std::optional<std::filesy
   setup.run_dir = run_dir;
   setup.config_yaml = recipe::to_yaml(cfg);
   setup.resume_from = checkpoint;
+  setup.restart_count = world.restart_count;
   Trainer t(std::move(setup));
   TrainResult result = t.fit();
 

@@ -31,6 +31,7 @@ World world_from_env(const EnvLookup& lookup) {
   w.local_rank = read_int(env, "LOCAL_RANK", w.rank % w.local_world_size, 0);
   w.group_rank = read_int(env, "GROUP_RANK", w.rank / w.local_world_size, 0);
   w.master_port = read_int(env, "MASTER_PORT", 29500, 1);
+  w.restart_count = read_int(env, "TORCHELASTIC_RESTART_COUNT", 0, 0);
   if (const char* addr = env("MASTER_ADDR"); addr != nullptr && *addr != '\0') w.master_addr = addr;
   if (w.rank >= w.world_size) {
     throw BadInput(fmt::format("environment: RANK={} must be < WORLD_SIZE={}", w.rank, w.world_size));

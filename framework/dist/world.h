@@ -1,7 +1,8 @@
 #pragma once
 /// Who this worker is in the job, read from the environment with torchrun's
 /// variable names (RANK, LOCAL_RANK, WORLD_SIZE, LOCAL_WORLD_SIZE, GROUP_RANK,
-/// MASTER_ADDR, MASTER_PORT). Without them the worker is a world of one.
+/// MASTER_ADDR, MASTER_PORT, TORCHELASTIC_RESTART_COUNT). Without them the
+/// worker is a world of one.
 #include <functional>
 #include <string>
 
@@ -15,6 +16,7 @@ struct World {
   int group_rank = 0;  ///< the node's index among nodes
   std::string master_addr = "127.0.0.1";
   int master_port = 29500;
+  int restart_count = 0;  ///< how often the launcher restarted the group (TORCHELASTIC_RESTART_COUNT)
 
   bool distributed() const { return world_size > 1; }
 };

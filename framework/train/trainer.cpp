@@ -168,6 +168,11 @@ TrainResult Trainer::fit() {
   TrainingPosition pos;
   if (s_.resume_from) pos = resume(*s_.resume_from, steps_per_epoch);
   const TrainingPosition resumed_at = pos;
+  impl_->metrics->write({{"kind", "start"},
+                         {"global_step", pos.global_step},
+                         {"resumed", s_.resume_from.has_value()},
+                         {"restart", s_.restart_count},
+                         {"world_size", comm.size()}});
   const auto start = Clock::now();
   auto window_start = start;
   int64_t samples_total = 0;

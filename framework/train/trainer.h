@@ -61,6 +61,7 @@ struct TrainerSetup {
   /// Continue from this checkpoint: model, optimizer, every rank's RNG and
   /// the position (epoch, step within it). Every rank reads the file.
   std::optional<std::filesystem::path> resume_from;
+  int restart_count = 0;  ///< the launcher's restarts so far; recorded in metrics.jsonl
 };
 
 class Trainer {

@@ -188,6 +188,55 @@ TEST_F(Resume, AKilledRunResumedMidEpochEndsBitForBitWhereAStraightRunEnds) {
   EXPECT_GT(tensors, 10) << "parameters and optimizer state were compared";
 }
 
+TEST_F(Resume, AWorkerKilledMidRunIsRestartedFromTheNewestCheckpointAndEndsBitForBitLikeAStraightRun) {
+  const fs::path straight = dir_ / "straight", restarted = dir_ / "restarted";
+  std::string out;
+  ASSERT_EQ(shell("timeout -k 5 240 " + launch((dir_ / "r.yaml").string() + " --run-dir " + straight.string()), &out), 0)
+      << out;
+  const auto all = checkpoints(straight);
+  ASSERT_GE(all.size(), 8u);
+  const std::string last = all.back().filename().string();
+  const auto third = fmt::format("step-{:09d}.pt", 3);
+
+  // Rank 1 (found by its environment) gets SIGKILL once checkpoint 3 exists;
+  // the launcher stops rank 0 and starts both again from the newest checkpoint.
+  const std::string script = fmt::format(
+      "{} > {}/restarted.log 2>&1 & pid=$!; "
+      "for i in $(seq 1 1200); do [ -f {}/checkpoints/{} ] && break; sleep 0.05; done; "
+      "for p in $(pgrep -f \"train {}/config.yaml\"); do "
+      "  tr \"\\0\" \"\\n\" < /proc/$p/environ | grep -qx RANK=1 && kill -KILL $p; done; "
+      "wait $pid",
+      launch((dir_ / "r.yaml").string() + " --run-dir " + restarted.string() + " --max-restarts 1"), dir_.string(),
+      restarted.string(), third, restarted.string());
+  const int code = shell("timeout -k 5 240 bash -c '" + script + "'", &out);
+  std::ifstream log(dir_ / "restarted.log");
+  const std::string launcher_output((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  ASSERT_EQ(code, 0) << launcher_output << out;
+  EXPECT_NE(launcher_output.find("rank 1"), std::string::npos) << launcher_output;
+  EXPECT_NE(launcher_output.find("restart 1/1"), std::string::npos) << launcher_output;
+  EXPECT_TRUE(fs::exists(restarted / "logs" / "attempt_0" / "rank1.log"));
+  EXPECT_TRUE(fs::exists(restarted / "logs" / "attempt_1" / "rank1.log"));
+
+  int starts = 0, restart_count = -1;
+  std::ifstream metrics(restarted / "metrics.jsonl");
+  for (std::string line; std::getline(metrics, line);) {
+    auto record = nlohmann::json::parse(line);
+    if (record["kind"] == "start") {
+      ++starts;
+      restart_count = record["restart"].get<int>();
+    }
+  }
+  EXPECT_EQ(starts, 2);
+  EXPECT_EQ(restart_count, 1);
+
+  torch::serialize::InputArchive a, b;
+  a.load_from((straight / "checkpoints" / last).string());
+  b.load_from((restarted / "checkpoints" / last).string());
+  int tensors = 0;
+  expect_archives_equal(a, b, "", &tensors);
+  EXPECT_GT(tensors, 10);
+}
+
 TEST_F(Resume, ResumingADirectoryWithoutCheckpointsIsBadInputAndStartsNothing) {
   fs::create_directories(dir_ / "empty");
   std::string out;

@@ -105,7 +105,9 @@ TEST_F(TrainerTest, LearnsAndLogsEveryStepOnce) {
   ASSERT_EQ(steps.size(), 39u);
   for (int64_t i = 0; i < 39; ++i) EXPECT_EQ(steps[i], i + 1);
   EXPECT_EQ(epochs, 3);
-  const auto first = records().front();
+  EXPECT_EQ(records().front()["kind"], "start");
+  EXPECT_EQ(records().front()["restart"], 0);
+  const auto first = records()[1];
   const auto last_step = records()[records().size() - 2];
   EXPECT_GT(first["loss"].get<double>(), 10 * last_step["loss"].get<double>()) << "the loss went down";
 
