@@ -21,6 +21,10 @@ recipe::Section launch_schema(const std::vector<std::string>& backends) {
       .greater_than(0);
   s.add("master_addr", Type::kString, "Address of rank 0's store (--master-addr).").def("127.0.0.1");
   s.add("master_port", Type::kInt, "Port of rank 0's store; 0 picks a free one (--master-port).").def(0).min(0).max(65535);
+  s.add("nnodes", Type::kInt, "Hosts in the job; run the same launch command on each (--nnodes).").def(1).min(1).max(4096);
+  s.add("node_rank", Type::kInt, "This host's index among the hosts, 0 on the host of master_addr (--node-rank).")
+      .def(0)
+      .min(0);
   s.add("max_restarts", Type::kInt,
         "After a worker fails, restart the whole group from the newest checkpoint up to this many times "
         "(--max-restarts).")
@@ -38,6 +42,8 @@ LaunchOptions launch_options_from(const YAML::Node& n) {
   o.master_addr = n["master_addr"].as<std::string>();
   o.master_port = n["master_port"].as<int>();
   o.max_restarts = n["max_restarts"].as<int>();
+  o.nnodes = n["nnodes"].as<int>();
+  o.node_rank = n["node_rank"].as<int>();
   return o;
 }
 

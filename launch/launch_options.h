@@ -11,6 +11,8 @@ namespace tandem::launch {
 
 struct LaunchOptions {
   int nproc_per_node = 1;
+  int nnodes = 1;     ///< hosts in the job; each runs the same `tandem launch` with its own node_rank
+  int node_rank = 0;  ///< this host's index; node 0 hosts rank 0 and the store
   std::string backend = "auto";
   double timeout_s = 300.0;
   std::string master_addr = "127.0.0.1";

@@ -23,6 +23,8 @@ void add_launch_command(CLI::App& app, Action& action) {
     std::string run_dir;
     std::string resume;
     int max_restarts = -1;
+    int nnodes = 0;
+    int node_rank = -1;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("launch", "Validate a recipe and train it with one worker process per rank.");
@@ -34,6 +36,10 @@ void add_launch_command(CLI::App& app, Action& action) {
   cmd->add_option("--master-port,--master_port", args->master_port, "Port of rank 0's store; 0 picks a free one")
       ->check(CLI::Range(0, 65535));
   cmd->add_option("--run-dir", args->run_dir, "Run directory (default runs/<recipe>/<timestamp>)");
+  cmd->add_option("--nnodes", args->nnodes, "Hosts in the job, each running this command (launch.nnodes)")
+      ->check(CLI::Range(1, 4096));
+  cmd->add_option("--node-rank,--node_rank", args->node_rank, "This host's index, 0 on the master (launch.node_rank)")
+      ->check(CLI::Range(0, 4095));
   cmd->add_option("--max-restarts,--max_restarts", args->max_restarts,
                   "Restart the group from the newest checkpoint after a worker fails, up to this many times "
                   "(launch.max_restarts)")
@@ -64,6 +70,8 @@ void add_launch_command(CLI::App& app, Action& action) {
       if (!args->master_addr.empty()) overrides.push_back("launch.master_addr=" + args->master_addr);
       if (args->master_port >= 0) overrides.push_back(fmt::format("launch.master_port={}", args->master_port));
       if (args->max_restarts >= 0) overrides.push_back(fmt::format("launch.max_restarts={}", args->max_restarts));
+      if (args->nnodes > 0) overrides.push_back(fmt::format("launch.nnodes={}", args->nnodes));
+      if (args->node_rank >= 0) overrides.push_back(fmt::format("launch.node_rank={}", args->node_rank));
       auto recipe = load_recipe(args->recipe, overrides);
       warn_if_reference_blas();
 
@@ -72,12 +80,25 @@ void add_launch_command(CLI::App& app, Action& action) {
       write_file_atomically(run_dir.config(), recipe::to_yaml(recipe.config));
 
       const auto options = launch::launch_options_from(recipe.config["launch"]);
+      if (options.node_rank >= options.nnodes) {
+        throw BadInput(fmt::format("{}: launch.node_rank: expected a host index below launch.nnodes={}, got {}",
+                                   recipe.file, options.nnodes, options.node_rank));
+      }
+      if (options.nnodes > 1 && options.master_port == 0) {
+        throw BadInput(fmt::format("{}: launch.master_port: expected a fixed port when launch.nnodes={} (every host "
+                                   "must dial the same one), got 0; pass --master-port",
+                                   recipe.file, options.nnodes));
+      }
       launch::WorkerGroupSpec spec;
       spec.nproc_per_node = options.nproc_per_node;
+      spec.nnodes = options.nnodes;
+      spec.node_rank = options.node_rank;
       spec.master_addr = options.master_addr;
       spec.master_port = options.master_port;
-      log_info("launch", "{} worker{} for {}; run directory {}", spec.nproc_per_node,
-               spec.nproc_per_node == 1 ? "" : "s", args->recipe, run_dir.root().string());
+      log_info("launch", "{} worker{} for {}{}; run directory {}", spec.nproc_per_node,
+               spec.nproc_per_node == 1 ? "" : "s", args->recipe,
+               spec.nnodes > 1 ? fmt::format(" on host {} of {}", spec.node_rank, spec.nnodes) : std::string(),
+               run_dir.root().string());
       launch::LaunchResult result;
       for (int attempt = 0;; ++attempt) {
         spec.argv = {self_executable(), "train", run_dir.config().string(), "--run-dir", run_dir.root().string()};

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <torch/torch.h>
 
 #include <cstdio>
@@ -235,6 +236,49 @@ TEST_F(Resume, AWorkerKilledMidRunIsRestartedFromTheNewestCheckpointAndEndsBitFo
   int tensors = 0;
   expect_archives_equal(a, b, "", &tensors);
   EXPECT_GT(tensors, 10);
+}
+
+// Two launchers on this machine stand for two hosts of one job (static
+// rendezvous on rank 0's store): the job equals one launcher with 2 workers.
+TEST_F(Resume, TwoLaunchersAsTwoHostsFormOneJobEqualToOneLauncherWithTwoWorkers) {
+  const fs::path single = dir_ / "single", host0 = dir_ / "host0", host1 = dir_ / "host1";
+  const std::string recipe = (dir_ / "r.yaml").string() + " trainer.epochs=1";
+  std::string out;
+  ASSERT_EQ(shell("timeout -k 5 240 " + launch(recipe + " --run-dir " + single.string()), &out), 0) << out;
+
+  const int port = 20000 + static_cast<int>(::getpid() % 20000);
+  const std::string common = fmt::format("{} --nnodes 2 --nproc-per-node 1 --master-addr 127.0.0.1 --master-port {}",
+                                         recipe, port);
+  const std::string script = fmt::format(
+      "{} --node-rank 1 --run-dir {} > {}/host1.log 2>&1 & h1=$!; "
+      "{} --node-rank 0 --run-dir {} > {}/host0.log 2>&1; c0=$?; wait $h1; c1=$?; echo codes $c0 $c1",
+      launch(common), host1.string(), dir_.string(), launch(common), host0.string(), dir_.string());
+  ASSERT_EQ(shell("timeout -k 5 240 bash -c '" + script + "'", &out), 0) << out;
+  std::ifstream l0(dir_ / "host0.log"), l1(dir_ / "host1.log");
+  const std::string log0((std::istreambuf_iterator<char>(l0)), {}), log1((std::istreambuf_iterator<char>(l1)), {});
+  ASSERT_NE(out.find("codes 0 0"), std::string::npos) << out << log0 << log1;
+  EXPECT_NE(log0.find("on host 0 of 2"), std::string::npos) << log0;
+  EXPECT_NE(log1.find("on host 1 of 2"), std::string::npos) << log1;
+  EXPECT_TRUE(fs::exists(host1 / "logs" / "rank1.log")) << "host 1 runs global rank 1";
+  EXPECT_EQ(log1.find("[rank1]: [train]"), std::string::npos) << "only rank 0 reports progress";
+  EXPECT_FALSE(fs::exists(host1 / "checkpoints" / checkpoints(single).back().filename())) << "host 1 writes none";
+
+  const auto last = checkpoints(single).back().filename();
+  torch::serialize::InputArchive a, b;
+  a.load_from((single / "checkpoints" / last).string());
+  b.load_from((host0 / "checkpoints" / last).string());
+  int tensors = 0;
+  expect_archives_equal(a, b, "", &tensors);
+  EXPECT_GT(tensors, 10);
+}
+
+TEST_F(Resume, MoreHostsThanNodeRanksOrNoFixedPortIsBadInput) {
+  std::string out;
+  EXPECT_EQ(shell("timeout 60 " + launch((dir_ / "r.yaml").string() + " --nnodes 2 --node-rank 2 --master-port 29999"),
+                  &out), 2) << out;
+  EXPECT_NE(out.find("launch.node_rank"), std::string::npos) << out;
+  EXPECT_EQ(shell("timeout 60 " + launch((dir_ / "r.yaml").string() + " --nnodes 2 --node-rank 1"), &out), 2) << out;
+  EXPECT_NE(out.find("launch.master_port"), std::string::npos) << out;
 }
 
 TEST_F(Resume, ResumingADirectoryWithoutCheckpointsIsBadInputAndStartsNothing) {
