@@ -18,6 +18,9 @@ packages=(
   libgtest-dev libgmock-dev
 )
 
+if [ "${1:-}" = "--all" ]; then
+  packages+=(openmpi-bin)                      # a test runs `tandem train` under a real mpirun
+fi
 if [ "${1:-}" = "--bench" ]; then
   packages+=(python3-torch python3-sklearn)   # PyTorch DDP and scikit-learn, for bench/ only
 fi

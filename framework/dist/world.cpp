@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <cstdlib>
 
 #include "framework/core/error.h"
@@ -20,18 +21,62 @@ int read_int(const EnvLookup& env, const char* name, int fallback, int min) {
   return static_cast<int>(value);
 }
 
+std::string first_host(const std::string& nodelist) {
+  // Slurm's compressed host list: "node[01-04,07],gpu5" -> "node01".
+  std::string item;
+  int depth = 0;
+  for (char c : nodelist) {
+    if (c == ',' && depth == 0) break;
+    depth += c == '[' ? 1 : c == ']' ? -1 : 0;
+    item += c;
+  }
+  const auto open = item.find('[');
+  if (open == std::string::npos) return item;
+  std::string first;
+  for (std::size_t i = open + 1; i < item.size() && std::isdigit(static_cast<unsigned char>(item[i])); ++i) {
+    first += item[i];
+  }
+  return item.substr(0, open) + first;
+}
+
+bool set(const EnvLookup& env, const char* name) {
+  const char* v = env(name);
+  return v != nullptr && *v != '\0';
+}
+
 }  // namespace
+
+std::string first_host_of_nodelist(const std::string& nodelist) { return first_host(nodelist); }
 
 World world_from_env(const EnvLookup& lookup) {
   EnvLookup env = lookup ? lookup : EnvLookup([](const char* n) { return std::getenv(n); });
   World w;
-  w.world_size = read_int(env, "WORLD_SIZE", 1, 1);
-  w.rank = read_int(env, "RANK", 0, 0);
-  w.local_world_size = read_int(env, "LOCAL_WORLD_SIZE", w.world_size, 1);
-  w.local_rank = read_int(env, "LOCAL_RANK", w.rank % w.local_world_size, 0);
-  w.group_rank = read_int(env, "GROUP_RANK", w.rank / w.local_world_size, 0);
-  w.master_port = read_int(env, "MASTER_PORT", 29500, 1);
+  if (set(env, "RANK") || set(env, "WORLD_SIZE")) {
+    w.source = "torchrun";
+    w.world_size = read_int(env, "WORLD_SIZE", 1, 1);
+    w.rank = read_int(env, "RANK", 0, 0);
+    w.local_world_size = read_int(env, "LOCAL_WORLD_SIZE", w.world_size, 1);
+    w.local_rank = read_int(env, "LOCAL_RANK", w.rank % w.local_world_size, 0);
+    w.group_rank = read_int(env, "GROUP_RANK", w.rank / w.local_world_size, 0);
+  } else if (set(env, "OMPI_COMM_WORLD_RANK")) {
+    w.source = "openmpi";
+    w.world_size = read_int(env, "OMPI_COMM_WORLD_SIZE", 1, 1);
+    w.rank = read_int(env, "OMPI_COMM_WORLD_RANK", 0, 0);
+    w.local_world_size = read_int(env, "OMPI_COMM_WORLD_LOCAL_SIZE", w.world_size, 1);
+    w.local_rank = read_int(env, "OMPI_COMM_WORLD_LOCAL_RANK", w.rank % w.local_world_size, 0);
+    w.group_rank = read_int(env, "OMPI_COMM_WORLD_NODE_RANK", w.rank / w.local_world_size, 0);
+  } else if (set(env, "SLURM_PROCID")) {
+    w.source = "slurm";
+    w.world_size = read_int(env, "SLURM_NTASKS", 1, 1);
+    w.rank = read_int(env, "SLURM_PROCID", 0, 0);
+    w.local_world_size = read_int(env, "SLURM_NTASKS_PER_NODE", w.world_size, 1);
+    w.local_rank = read_int(env, "SLURM_LOCALID", w.rank % w.local_world_size, 0);
+    w.group_rank = read_int(env, "SLURM_NODEID", w.rank / w.local_world_size, 0);
+    const char* nodes = set(env, "SLURM_JOB_NODELIST") ? env("SLURM_JOB_NODELIST") : env("SLURM_NODELIST");
+    if (nodes != nullptr && *nodes != '\0') w.master_addr = first_host(nodes);
+  }
   w.restart_count = read_int(env, "TORCHELASTIC_RESTART_COUNT", 0, 0);
+  w.master_port = read_int(env, "MASTER_PORT", 29500, 1);
   if (const char* addr = env("MASTER_ADDR"); addr != nullptr && *addr != '\0') w.master_addr = addr;
   if (w.rank >= w.world_size) {
     throw BadInput(fmt::format("environment: RANK={} must be < WORLD_SIZE={}", w.rank, w.world_size));

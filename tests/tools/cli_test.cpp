@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
@@ -181,6 +182,28 @@ TEST_F(Cli, TwoWorkersWithBatchBMatchOneWorkerWithBatch2B) {
     EXPECT_LE(std::abs(la - lb), 1e-4 * std::abs(lb)) << "step " << i + 1 << ": " << la << " vs " << lb;
   }
   EXPECT_LT(sa.back()["loss"].get<double>(), sa.front()["loss"].get<double>());
+}
+
+// Open MPI's launcher instead of ours: `tandem train` finds rank and world in
+// OMPI_COMM_WORLD_*. Skipped where Open MPI is not installed.
+TEST_F(Cli, TrainRunsUnderMpirunWithTwoRanks) {
+  if (std::system("command -v mpirun >/dev/null 2>&1") != 0) GTEST_SKIP() << "mpirun not installed (openmpi-bin)";
+  const auto run_dir = fs::path(dir_) / "mpi";
+  const std::string cmd = "timeout -k 5 180 mpirun --allow-run-as-root --oversubscribe -np 2 -x MASTER_PORT=" +
+                          std::to_string(20000 + ::getpid() % 20000) + " -x OMP_NUM_THREADS=1 " +
+                          std::string(TANDEM_EXE) + " train " + tiny_recipe() + " trainer.max_steps=4 --run-dir " +
+                          run_dir.string() + " 2>&1";
+  std::string output;
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  char buf[4096];
+  while (std::fgets(buf, sizeof(buf), pipe) != nullptr) output += buf;
+  const int status = ::pclose(pipe);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << output;
+  EXPECT_NE(output.find("2 workers x batch 32"), std::string::npos) << output;
+  auto steps = step_records(run_dir);
+  ASSERT_EQ(steps.size(), 4u) << output;
+  EXPECT_DOUBLE_EQ(steps[0]["samples"].get<double>(), 64.0) << "both ranks' samples";
 }
 
 TEST_F(Cli, TrainRunsWithoutTheLauncherAsAWorldOfOne) {
