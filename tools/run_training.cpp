@@ -7,6 +7,7 @@
 #include "framework/ddp/options.h"
 #include "framework/dist/communicator.h"
 #include "framework/dist/world.h"
+#include "framework/train/full_batch.h"
 #include "framework/train/trainer.h"
 #include "launch/launch_options.h"
 
@@ -36,7 +37,18 @@ int run_training(const recipe::Resolved& recipe, const std::optional<std::filesy
   torch::manual_seed(trainer.seed);  // same initial weights on every rank (rank 0's are broadcast anyway)
   DataSplits data = load_dataset(cfg["data"]);
   std::shared_ptr<Model> model = create_model(cfg["model"]);
+  if (auto* aware = dynamic_cast<DataAware*>(model.get())) aware->prepare(data);
   torch::manual_seed(trainer.seed + static_cast<uint64_t>(world.rank));  // distinct dropout masks per rank
+
+  if (auto* fitter = dynamic_cast<FullBatchFitter*>(model.get()); fitter != nullptr && fitter->fits_full_batch()) {
+    FullBatchSetup full;
+    full.data = data;
+    full.comm = comm.get();
+    full.run_dir = run_dir;
+    full.config_yaml = recipe::to_yaml(cfg);
+    fitter->fit_full_batch(full);
+    return 0;
+  }
 
   TrainerSetup setup;
   setup.model = model;
