@@ -40,6 +40,7 @@ struct Args {
   std::string out;
   std::string sklearn;
   std::vector<int> workers{1, 2};
+  int64_t block_rows = 16384;
   std::vector<std::string> solvers{"newton", "lbfgs", "admm", "proximal", "gd"};
 };
 
@@ -96,7 +97,7 @@ int worker(const Args& a) {
   const double data_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   comm->barrier()->wait();
 
-  models::ShardLoss loss(x, y, true, a.rows, *comm);
+  models::ShardLoss loss(x, y, true, a.rows, *comm, a.block_rows);
   models::Penalty penalty;
   penalty.lambda = 1.0 / static_cast<double>(a.rows);  // scikit-learn's C = 1
   models::SolverOptions ref_options;
@@ -218,6 +219,7 @@ int main(int argc, char** argv) {
     cmd->add_option("--sklearn", a.sklearn, "scikit-learn's result (sklearn_fit.py's JSON)");
     cmd->add_option("--workers", a.workers, "Worker counts")->delimiter(',');
     cmd->add_option("--solvers", a.solvers, "Solvers")->delimiter(',');
+    cmd->add_option("--block-rows", a.block_rows, "Rows per block of a pass (model.block_rows)");
   }
   CLI11_PARSE(app, argc, argv);
   try {

@@ -65,7 +65,7 @@ recipe::Section LogisticRegression::schema() {
   s.add("admm_rho", Type::kFloat, "ADMM: penalty parameter rho; 0 picks the mean curvature at the start.").def(0.0).min(0);
   s.add("admm_inner_iter", Type::kInt, "ADMM: Newton steps at most per local solve.").def(10).min(1);
   s.add("block_rows", Type::kInt, "Full batch: rows per block of a pass over the shard (cache-sized).")
-      .def(4096).min(16);
+      .def(16384).min(16);
   return s;
 }
 

@@ -27,7 +27,7 @@ struct LogisticOptions {
   Penalty penalty;
   std::string solver = "minibatch";
   SolverOptions solver_options;
-  int64_t block_rows = 4096;
+  int64_t block_rows = 16384;
 };
 
 class LogisticRegression : public Model, public DataAware, public FullBatchFitter {

@@ -54,28 +54,24 @@ void ShardLoss::sums(const double* w, bool want_grad, bool want_hess) {
     auto r = r_.narrow(0, 0, m), wt = wt_.narrow(0, 0, m);
     at::mv_out(z, xb, beta_);
     if (b != 0.0) z.add_(b);
-    // e = exp(-|z|) and log1p(e), vectorised by LibTorch; the rest in one loop.
+    // Elementwise work in LibTorch's vectorised kernels (AVX2/AVX-512 chosen at
+    // run time), on block-sized buffers that stay in cache:
+    //   log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|))   (no overflow for any z)
+    auto yb = y_.narrow(0, a, m);
     at::abs_out(e, z);
     e.neg_();
     e.exp_();
     at::log1p_out(l1p, e);
-    const double* zp = z.data_ptr<double>();
-    const double* ep = e.data_ptr<double>();
-    const double* lp = l1p.data_ptr<double>();
-    const double* yp = y_.data_ptr<double>() + a;
-    double* rp = r.data_ptr<double>();
-    double* wp = wt.data_ptr<double>();
-    double block_loss = 0, block_r = 0, block_w = 0;
-    for (int64_t i = 0; i < m; ++i) {
-      const double zi = zp[i], ei = ep[i], li = lp[i];
-      const double prob = (zi >= 0 ? 1.0 : ei) / (1.0 + ei);  // sigmoid(z) without overflow
-      block_loss += (zi > 0 ? zi : 0.0) + li - yp[i] * zi;   // log(1 + exp(z)) - y z
-      rp[i] = prob - yp[i];
-      wp[i] = prob * (1.0 - prob);
-      block_r += rp[i];
-      block_w += wp[i];
+    at::clamp_min_out(r, z, 0.0);  // r as scratch: max(z, 0)
+    loss += r.sum().item<double>() + l1p.sum().item<double>() - at::dot(yb, z).item<double>();
+    at::sigmoid_out(e, z);  // e now holds p = sigmoid(z)
+    at::sub_out(r, e, yb);  // r = p - y
+    if (intercept_ && want_grad) r_sum += r.sum().item<double>();
+    if (want_hess) {
+      at::mul_out(wt, e, e);
+      at::sub_out(wt, e, wt);  // p (1 - p)
+      if (intercept_) wt_sum += wt.sum().item<double>();
     }
-    loss += block_loss, r_sum += block_r, wt_sum += block_w;
     if (want_grad) at::addmv_out(grad_beta, grad_beta, xb.t(), r);
     if (want_hess) {
       auto xw = xw_.narrow(0, 0, m);

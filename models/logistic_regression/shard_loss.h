@@ -16,7 +16,7 @@ class ShardLoss : public LossOracle {
  public:
   /// `global_rows` is n over all ranks (the divisor of the mean).
   ShardLoss(torch::Tensor x, torch::Tensor y, bool intercept, int64_t global_rows, dist::Communicator& comm,
-            int64_t block_rows = 4096);
+            int64_t block_rows = 16384);
 
   int64_t dim() const override { return d_ + (intercept_ ? 1 : 0); }
   bool has_intercept() const override { return intercept_; }
