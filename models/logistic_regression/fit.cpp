@@ -134,11 +134,12 @@ TrainResult LogisticRegression::fit_full_batch(const FullBatchSetup& setup) {
   rank_zero.info("logistic", "{} rows x {} features over {} workers; shard of {} rows made in {:.2f} s",
                  train->size(), train->features(), comm.size(), shard.y.size(0), data_seconds);
 
-  ShardLoss loss(shard.x, shard.y, options_.intercept, train->size(), comm, options_.block_rows);
+  ShardLoss loss(shard.x, shard.y, options_.intercept, train->size(), comm, options_.block_rows,
+                 options_.hessian_sample);
   std::optional<MetricsWriter> writer;
   if (setup.run_dir) writer.emplace(setup.run_dir->metrics(), rank_zero.active());
   auto log = [&](const IterationRecord& r, const Vec&) {
-    nlohmann::json j = {{"solver", options_.solver}, {"iteration", r.iteration}, {"objective", r.objective},
+    nlohmann::json j = {{"kind", "iteration"}, {"solver", options_.solver}, {"iteration", r.iteration}, {"objective", r.objective},
                         {"grad_norm", r.optimality}, {"seconds", r.seconds}, {"evaluations", r.evaluations}};
     if (options_.solver_options.kind == SolverKind::kAdmm) {
       j["primal_residual"] = r.primal_residual;
@@ -156,7 +157,7 @@ TrainResult LogisticRegression::fit_full_batch(const FullBatchSetup& setup) {
                  options_.solver, result.converged ? "converged" : "stopped", result.iterations, result.evaluations,
                  result.seconds, result.objective, result.optimality);
 
-  nlohmann::json final = {{"final", true},
+  nlohmann::json final = {{"kind", "final"},
                           {"solver", options_.solver},
                           {"converged", result.converged},
                           {"iterations", result.iterations},

@@ -22,6 +22,7 @@ LogisticOptions options_from(const YAML::Node& n) {
   o.solver_options.admm_rho = n["admm_rho"].as<double>();
   o.solver_options.admm_inner_iter = n["admm_inner_iter"].as<int64_t>();
   o.block_rows = n["block_rows"].as<int64_t>();
+  o.hessian_sample = n["hessian_sample"].as<double>();
   return o;
 }
 
@@ -66,6 +67,8 @@ recipe::Section LogisticRegression::schema() {
   s.add("admm_inner_iter", Type::kInt, "ADMM: Newton steps at most per local solve.").def(10).min(1);
   s.add("block_rows", Type::kInt, "Full batch: rows per block of a pass over the shard (cache-sized).")
       .def(16384).min(16);
+  s.add("hessian_sample", Type::kFloat, "newton, admm: share of each shard's blocks the Hessian is computed from "
+                                        "(scaled up); the gradient always uses every row.").def(1.0).greater_than(0).max(1);
   return s;
 }
 

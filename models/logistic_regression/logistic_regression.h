@@ -28,6 +28,7 @@ struct LogisticOptions {
   std::string solver = "minibatch";
   SolverOptions solver_options;
   int64_t block_rows = 16384;
+  double hessian_sample = 1.0;  ///< see ShardLoss
 };
 
 class LogisticRegression : public Model, public DataAware, public FullBatchFitter {

@@ -5,13 +5,14 @@
 namespace tandem::models {
 
 ShardLoss::ShardLoss(torch::Tensor x, torch::Tensor y, bool intercept, int64_t global_rows, dist::Communicator& comm,
-                     int64_t block_rows)
+                     int64_t block_rows, double hessian_sample)
     : x_(std::move(x)),
       y_(std::move(y)),
       intercept_(intercept),
       d_(x_.size(1)),
       global_rows_(global_rows),
       block_rows_(block_rows),
+      hessian_every_(std::max<int64_t>(1, std::llround(1.0 / std::clamp(hessian_sample, 1e-6, 1.0)))),
       comm_(comm) {
   if (x_.scalar_type() != torch::kFloat64 || !x_.is_contiguous() || y_.scalar_type() != torch::kFloat64 ||
       y_.size(0) != x_.size(0)) {
@@ -47,8 +48,11 @@ void ShardLoss::sums(const double* w, bool want_grad, bool want_hess) {
 
   double loss = 0, r_sum = 0, wt_sum = 0;
   const int64_t n = x_.size(0);
-  for (int64_t a = 0; a < n; a += block_rows_) {
+  int64_t hessian_rows = 0;
+  for (int64_t a = 0, block = 0; a < n; a += block_rows_, ++block) {
     const int64_t m = std::min(block_rows_, n - a);
+    const bool block_hess = want_hess && block % hessian_every_ == 0;
+    if (block_hess) hessian_rows += m;
     auto xb = x_.narrow(0, a, m);
     auto z = z_.narrow(0, 0, m), e = e_.narrow(0, 0, m), l1p = l1p_.narrow(0, 0, m);
     auto r = r_.narrow(0, 0, m), wt = wt_.narrow(0, 0, m);
@@ -67,13 +71,13 @@ void ShardLoss::sums(const double* w, bool want_grad, bool want_hess) {
     at::sigmoid_out(e, z);  // e now holds p = sigmoid(z)
     at::sub_out(r, e, yb);  // r = p - y
     if (intercept_ && want_grad) r_sum += r.sum().item<double>();
-    if (want_hess) {
+    if (block_hess) {
       at::mul_out(wt, e, e);
       at::sub_out(wt, e, wt);  // p (1 - p)
       if (intercept_) wt_sum += wt.sum().item<double>();
     }
     if (want_grad) at::addmv_out(grad_beta, grad_beta, xb.t(), r);
-    if (want_hess) {
+    if (block_hess) {
       auto xw = xw_.narrow(0, 0, m);
       at::mul_out(xw, xb, wt.unsqueeze(1));
       at::addmm_out(hess_block_, hess_block_, xb.t(), xw);
@@ -82,6 +86,12 @@ void ShardLoss::sums(const double* w, bool want_grad, bool want_hess) {
   }
   packed[0] = loss;
   if (want_grad && intercept_) packed[1 + d_] = r_sum;
+  if (want_hess && hessian_rows > 0 && hessian_rows < n) {  // sub-sampled: scale up to the shard
+    const double up = static_cast<double>(n) / static_cast<double>(hessian_rows);
+    hess_block_.mul_(up);
+    xw_sum_.mul_(up);
+    wt_sum *= up;
+  }
   if (want_hess) {
     hess_beta.copy_(hess_block_);
     if (intercept_) {

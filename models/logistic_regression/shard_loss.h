@@ -15,8 +15,12 @@ namespace tandem::models {
 class ShardLoss : public LossOracle {
  public:
   /// `global_rows` is n over all ranks (the divisor of the mean).
+  /// `hessian_sample` < 1 computes the Hessian from every k-th block only
+  /// (k = round(1 / hessian_sample)), scaled up to the shard's row count: a
+  /// sub-sampled Hessian (Byrd, Chin, Neveitt and Nocedal, SIAM J. Optim. 21(3),
+  /// 2011). The value and gradient always use every row.
   ShardLoss(torch::Tensor x, torch::Tensor y, bool intercept, int64_t global_rows, dist::Communicator& comm,
-            int64_t block_rows = 16384);
+            int64_t block_rows = 16384, double hessian_sample = 1.0);
 
   int64_t dim() const override { return d_ + (intercept_ ? 1 : 0); }
   bool has_intercept() const override { return intercept_; }
@@ -34,7 +38,7 @@ class ShardLoss : public LossOracle {
 
   torch::Tensor x_, y_;
   bool intercept_;
-  int64_t d_, global_rows_, block_rows_;
+  int64_t d_, global_rows_, block_rows_, hessian_every_;
   dist::Communicator& comm_;
   // Preallocated: the coefficients, one block's vectors, the block-scaled rows, and the packed sums.
   torch::Tensor beta_, z_, e_, l1p_, r_, wt_, xw_, hess_block_, xw_sum_, packed_;

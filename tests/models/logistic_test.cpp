@@ -197,6 +197,24 @@ TEST(Solvers, WithoutAnInterceptTheInterceptStaysOut) {
   for (int64_t j = 0; j < kCols; ++j) EXPECT_NEAR(a.w[j], b.w[j], 1e-6);
 }
 
+TEST(Solvers, ASubsampledHessianReachesTheSameSolution) {
+  Problem pr;
+  const Penalty p = penalty(0.01, 0.0);
+  const auto ref = reference(pr, p);
+  // 3000 rows in blocks of 512: the Hessian from blocks 0 and 4 only, scaled up.
+  ShardLoss sampled(pr.data.x, pr.data.y, true, kRows, *pr.comm, 512, 0.25);
+  Vec h_full(49), h_sampled(49), g(7);
+  const Vec w = {0.3, -0.2, 0.1, 0.05, -0.4, 0.2, 0.1};
+  const double f_full = pr.loss.mean(w.data(), g.data(), h_full.data());
+  EXPECT_EQ(sampled.mean(w.data(), g.data(), h_sampled.data()), f_full) << "the value uses every row";
+  EXPECT_NE(h_sampled, h_full);
+  EXPECT_NEAR(h_sampled[0], h_full[0], 0.2 * h_full[0]) << "an estimate of the same Hessian";
+  for (auto kind : {SolverKind::kNewton, SolverKind::kAdmm}) {
+    auto r = solve(sampled, p, options(kind, 1e-10));
+    expect_matches(r, ref, "sampled " + solver_name(kind));
+  }
+}
+
 TEST(Solvers, NewtonConvergesQuadratically) {
   Problem pr;
   auto r = solve(pr.loss, penalty(0.001, 0.0), options(SolverKind::kNewton, 1e-12));
