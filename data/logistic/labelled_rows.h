@@ -10,6 +10,7 @@
 /// applies (x - mean) / scale, keeping the statistics with its parameters.
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "framework/train/dataset.h"
