@@ -41,6 +41,7 @@ struct Args {
   std::string sklearn;
   std::vector<int> workers{1, 2};
   int64_t block_rows = 16384;
+  int64_t admm_inner_iter = 1;
   std::vector<std::string> solvers{"newton", "newton@0.125", "lbfgs", "admm", "admm@0.125", "proximal", "gd"};
 };
 
@@ -126,6 +127,7 @@ int worker(const Args& a) {
     models::ShardLoss sampled(x, y, true, a.rows, *comm, a.block_rows, sample);
     models::SolverOptions o;
     o.kind = models::solver_kind(name.substr(0, at));
+    o.admm_inner_iter = a.admm_inner_iter;
     o.tol = 1e-9;
     o.max_iter = o.kind == SolverKind::kGradientDescent ? 400 : (o.kind == SolverKind::kProximal ? 400 : 200);
     double elapsed = 0, reached = -1;
@@ -225,6 +227,7 @@ int main(int argc, char** argv) {
     cmd->add_option("--workers", a.workers, "Worker counts")->delimiter(',');
     cmd->add_option("--solvers", a.solvers, "Solvers")->delimiter(',');
     cmd->add_option("--block-rows", a.block_rows, "Rows per block of a pass (model.block_rows)");
+    cmd->add_option("--admm-inner-iter", a.admm_inner_iter, "ADMM: Newton steps at most per local solve");
   }
   CLI11_PARSE(app, argc, argv);
   try {

@@ -18,24 +18,42 @@
 namespace tandem::models::detail {
 namespace {
 
+/// f_k, its gradient and Hessian at the current local iterate: the last
+/// accepted point of the previous local solve, so the next solve starts
+/// without a pass (only the rho term, known in closed form, changes).
+struct LocalPoint {
+  bool valid = false;
+  double f = 0.0;
+  Vec g, h;
+};
+
 /// argmin_w f_k(w) + rho/2 |w - v|^2 by Newton with backtracking, from w,
 /// until the local gradient's sup norm is <= `tol`.
-void local_solve(LossOracle& oracle, const Vec& v, double rho, double tol, const SolverOptions& o, Vec& w) {
+void local_solve(LossOracle& oracle, const Vec& v, double rho, double tol, const SolverOptions& o, Vec& w,
+                 LocalPoint& at_w) {
   const int64_t p = oracle.dim();
-  auto phi = [&](const Vec& x, Vec* g, Vec* h) {
-    if (g) g->assign(p, 0.0);
-    if (h) h->assign(p * p, 0.0);
-    double f = oracle.local(x.data(), g ? g->data() : nullptr, h ? h->data() : nullptr);
+  auto data_term = [&](const Vec& x, LocalPoint& out) {
+    out.g.assign(p, 0.0);
+    out.h.assign(p * p, 0.0);
+    out.f = oracle.local(x.data(), out.g.data(), out.h.data());
+    out.valid = true;
+  };
+  // phi = f_k + rho/2 |x - v|^2, from f_k's values at x.
+  auto phi = [&](const Vec& x, const LocalPoint& fk, Vec& g, Vec& h) {
+    g = fk.g;
+    h = fk.h;
+    double f = fk.f;
     for (int64_t j = 0; j < p; ++j) {
       const double dj = x[j] - v[j];
       f += 0.5 * rho * dj * dj;
-      if (g) (*g)[j] += rho * dj;
-      if (h) (*h)[j * p + j] += rho;
+      g[j] += rho * dj;
+      h[j * p + j] += rho;
     }
     return f;
   };
+  if (!at_w.valid) data_term(w, at_w);
   Vec g, h, d;
-  double f = phi(w, &g, &h);
+  double f = phi(w, at_w, g, h);
   for (int64_t inner = 0; inner < o.admm_inner_iter; ++inner) {
     double gmax = 0;
     for (double gj : g) gmax = std::max(gmax, std::abs(gj));
@@ -44,15 +62,16 @@ void local_solve(LossOracle& oracle, const Vec& v, double rho, double tol, const
     for (auto& r : rhs) r = -r;
     if (!cholesky_solve(h, rhs, p, d)) break;  // rho I keeps h positive definite
     const double gd = dot(g, d);
-    double t = 1.0;
     bool accepted = false;
-    for (; t >= 1e-12; t *= 0.5) {
+    for (double t = 1.0; t >= 1e-12; t *= 0.5) {
       Vec x = w;
       axpy(t, d, x);
+      LocalPoint fx;
+      data_term(x, fx);
       Vec gx, hx;
-      const double fx = phi(x, &gx, &hx);
-      if (fx <= f + 1e-4 * t * gd + 1e-13 * std::abs(f)) {
-        w = std::move(x), g = std::move(gx), h = std::move(hx), f = fx;
+      const double phx = phi(x, fx, gx, hx);
+      if (phx <= f + 1e-4 * t * gd + 1e-13 * std::abs(f)) {
+        w = std::move(x), g = std::move(gx), h = std::move(hx), f = phx, at_w = std::move(fx);
         accepted = true;
         break;
       }
@@ -80,11 +99,12 @@ SolverResult admm(LossOracle& oracle, const Penalty& penalty, const SolverOption
   }
   Vec z = w0, w = w0, u(p, 0.0);
   double last_primal_sq = 0.0;
+  LocalPoint at_w;
   while (zp.optimality > o.tol && it < o.max_iter) {
     Vec v = z;
     axpy(-1.0, u, v);
     // Inexact local solves: loose while z is far from optimal, tight at the end.
-    local_solve(oracle, v, rho, std::max(0.1 * o.tol, 0.01 * zp.optimality), o, w);
+    local_solve(oracle, v, rho, std::max(0.1 * o.tol, 0.01 * zp.optimality), o, w, at_w);
 
     // One allreduce: sum_k (w_k + u_k), and the primal residual's square
     // |w_k - z|^2 of the previous iteration (computed locally once z was known;

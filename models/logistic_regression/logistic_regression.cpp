@@ -64,7 +64,7 @@ recipe::Section LogisticRegression::schema() {
                              "is at most this.").def(1e-8).greater_than(0);
   s.add("lbfgs_memory", Type::kInt, "L-BFGS: correction pairs kept.").def(10).min(1).max(1000);
   s.add("admm_rho", Type::kFloat, "ADMM: penalty parameter rho; 0 picks the mean curvature at the start.").def(0.0).min(0);
-  s.add("admm_inner_iter", Type::kInt, "ADMM: Newton steps at most per local solve.").def(10).min(1);
+  s.add("admm_inner_iter", Type::kInt, "ADMM: Newton steps at most per local solve.").def(1).min(1);
   s.add("block_rows", Type::kInt, "Full batch: rows per block of a pass over the shard (cache-sized).")
       .def(16384).min(16);
   s.add("hessian_sample", Type::kFloat, "newton, admm: share of each shard's blocks the Hessian is computed from "

@@ -43,7 +43,7 @@ struct SolverOptions {
   int64_t lbfgs_memory = 10;
   /// ADMM penalty parameter; 0 picks the mean diagonal of the Hessian of L at the start.
   double admm_rho = 0.0;
-  int64_t admm_inner_iter = 10;  ///< at most this many Newton steps per local solve
+  int64_t admm_inner_iter = 1;  ///< at most this many Newton steps per local solve (inexact ADMM)
 };
 
 struct IterationRecord {
