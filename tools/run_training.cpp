@@ -7,6 +7,7 @@
 #include "framework/ddp/options.h"
 #include "framework/dist/communicator.h"
 #include "framework/dist/world.h"
+#include "framework/train/full_batch.h"
 #include "framework/train/trainer.h"
 #include "launch/launch_options.h"
 
@@ -41,6 +42,17 @@ int run_training(const recipe::Resolved& recipe, const std::optional<std::filesy
   DataSplits data = load_dataset(cfg["data"]);
   std::shared_ptr<Model> model = create_model(cfg["model"]);
   torch::manual_seed(trainer.seed + static_cast<uint64_t>(world.rank));  // distinct dropout masks per rank
+
+  if (auto* fitter = dynamic_cast<FullBatchFitter*>(model.get()); fitter != nullptr && fitter->fits_full_batch()) {
+    model->prepare(*data.train);  // what the Trainer's constructor does on the other path
+    FullBatchSetup full;
+    full.data = data;
+    full.comm = comm.get();
+    full.run_dir = run_dir;
+    full.config_yaml = recipe::to_yaml(cfg);
+    fitter->fit_full_batch(full);
+    return 0;
+  }
 
   TrainerSetup setup;
   setup.model = model;

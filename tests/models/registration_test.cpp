@@ -7,9 +7,16 @@
 
 namespace tandem {
 
-TEST(Registration, BuiltInModelsAreRegistered) { EXPECT_TRUE(model_registry().contains("char_lstm")); }
+TEST(Registration, BuiltInModelsAreRegistered) {
+  EXPECT_TRUE(model_registry().contains("char_lstm"));
+  EXPECT_TRUE(model_registry().contains("logistic_regression"));
+}
 
-TEST(Registration, BuiltInDatasetsAreRegistered) { EXPECT_TRUE(dataset_registry().contains("names")); }
+TEST(Registration, BuiltInDatasetsAreRegistered) {
+  EXPECT_TRUE(dataset_registry().contains("names"));
+  EXPECT_TRUE(dataset_registry().contains("logistic_synthetic"));
+  EXPECT_TRUE(dataset_registry().contains("csv"));
+}
 
 TEST(Registration, SurvivalModelsAndDatasetsAreRegistered) {
   for (const char* name : {"logistic_hazard", "deepsurv"}) EXPECT_TRUE(model_registry().contains(name)) << name;
