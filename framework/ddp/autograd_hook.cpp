@@ -34,6 +34,10 @@ GradReadyHook::GradReadyHook(const torch::Tensor& param, std::function<void()> f
   key_ = accumulator_->add_post_hook(std::make_unique<PostHook>(std::move(fn)));
 }
 
+bool GradReadyHook::attached_to(const torch::Tensor& param) const {
+  return torch::autograd::impl::grad_accumulator(param).get() == accumulator_.get();
+}
+
 GradReadyHook::~GradReadyHook() {
   if (accumulator_) accumulator_->del_post_hook(key_);
 }

@@ -19,6 +19,10 @@ class GradReadyHook {
   ~GradReadyHook();
   /// The parameter's gradient accumulator node in the autograd graph.
   const torch::autograd::Node* accumulator() const { return accumulator_.get(); }
+  /// Whether `param` still accumulates through this hook's node. Swapping a
+  /// parameter's storage (Tensor::set_, which LibTorch's Module::load uses)
+  /// gives it a new accumulator, and the hook would silently stop firing.
+  bool attached_to(const torch::Tensor& param) const;
   GradReadyHook(const GradReadyHook&) = delete;
   GradReadyHook& operator=(const GradReadyHook&) = delete;
 

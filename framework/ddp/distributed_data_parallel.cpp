@@ -30,6 +30,7 @@ DistributedDataParallel::DistributedDataParallel(torch::nn::Module& module, dist
 }
 
 void DistributedDataParallel::before_forward() {
+  reducer_->check_parameters_attached();
   reducer_->rebuild_buckets_if_due();
   if (!options_.broadcast_buffers) return;
   auto buffers = module_.buffers();

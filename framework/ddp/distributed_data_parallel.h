@@ -18,7 +18,8 @@ class DistributedDataParallel {
  public:
   DistributedDataParallel(torch::nn::Module& module, dist::Communicator& comm, DdpOptions options = {});
 
-  /// Call before each forward: rebuilds the buckets in arrival order once,
+  /// Call before each forward: checks that no parameter was swapped out from
+  /// under DDP (an error naming it), rebuilds the buckets in arrival order once,
   /// after the first synchronised step, and broadcasts buffers from rank 0
   /// when `broadcast_buffers` is set. A collective on every rank.
   void before_forward();

@@ -105,6 +105,20 @@ void Reducer::prepare_for_backward(const std::vector<torch::Tensor>& outputs) {
   }
 }
 
+void Reducer::check_parameters_attached() const {
+  std::string detached;
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    if (!hooks_[i]->attached_to(params_[i])) detached += (detached.empty() ? "" : ", ") + names_[i];
+  }
+  if (!detached.empty()) {
+    throw std::logic_error(fmt::format(
+        "[ddp] rank {}: these parameters were replaced after DDP wrapped the model, so their gradients would no "
+        "longer be reduced: {}. Load state before wrapping, or copy into the parameters (Tandem's "
+        "load_model_state does) instead of swapping them (Module::load, Tensor::set_)",
+        comm_.rank(), detached));
+  }
+}
+
 void Reducer::rebuild_buckets_if_due() {
   std::lock_guard<std::mutex> lock(mutex_);
   if (!rebuild_due_) return;

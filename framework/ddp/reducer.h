@@ -67,6 +67,11 @@ class Reducer {
   /// Gradients accumulated so far are kept.
   void rebuild_buckets_if_due();
 
+  /// Throws, naming them, if parameters were replaced after DDP wrapped the
+  /// model (their storage swapped, e.g. by Module::load): their gradients
+  /// would no longer be reduced, and training would silently go out of sync.
+  void check_parameters_attached() const;
+
   const DdpCounters& counters() const { return counters_; }
   const std::vector<std::vector<std::size_t>>& buckets() const { return plan_; }
   const CommHook& comm_hook() const { return *hook_; }

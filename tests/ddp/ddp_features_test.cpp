@@ -300,6 +300,25 @@ TEST(DdpGradients, ADenseNonContiguousGradientKeepsTheParametersLayout) {
   EXPECT_TRUE(net.emb->weight.grad().is_sparse() == false) << "the sparse gradient landed in the dense bucket";
 }
 
+TEST(Ddp, AParameterSwappedAfterWrappingIsAnErrorNamingIt) {
+  auto comm = dist::make_local_communicator();
+  Chain net;
+  DistributedDataParallel ddp(net, *comm);
+  ddp.before_forward();  // all attached: no error
+  {
+    torch::NoGradGuard no_grad;
+    net.b->weight.set_(torch::zeros_like(net.b->weight));  // what Module::load does to a parameter
+  }
+  try {
+    ddp.before_forward();
+    FAIL() << "expected an error";
+  } catch (const std::logic_error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("b.weight"), std::string::npos) << msg;
+    EXPECT_EQ(msg.find("a.weight"), std::string::npos) << msg;
+  }
+}
+
 TEST(DdpGradients, ASparseParameterIsRefusedByName) {
   struct SparseParam : torch::nn::Module {
     SparseParam() { register_parameter("table", torch::eye(3).to_sparse()); }
