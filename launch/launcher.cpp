@@ -28,6 +28,11 @@ using Clock = std::chrono::steady_clock;
 
 volatile std::sig_atomic_t g_stop_signal = 0;
 extern "C" void on_stop_signal(int sig) { g_stop_signal = sig; }
+volatile std::sig_atomic_t g_preempt_notice = 0;
+extern "C" void on_preempt_notice(int) { g_preempt_notice = 1; }
+
+/// A worker that checkpointed and stopped on a pre-emption notice (kExitPreempted).
+constexpr int kPreemptedExit = 75;
 
 struct Worker {
   int rank = 0;
@@ -135,9 +140,13 @@ LaunchResult run_workers(const WorkerGroupSpec& input) {
   struct sigaction sa{};
   sa.sa_handler = on_stop_signal;
   sigemptyset(&sa.sa_mask);
-  struct sigaction old_int{}, old_term{};
+  struct sigaction old_int{}, old_term{}, old_usr1{};
   ::sigaction(SIGINT, &sa, &old_int);
   ::sigaction(SIGTERM, &sa, &old_term);
+  g_preempt_notice = 0;
+  struct sigaction usr1{};
+  usr1.sa_handler = on_preempt_notice;
+  ::sigaction(SIGUSR1, &usr1, &old_usr1);
 
   const auto tail_lines = static_cast<std::size_t>(spec.tail_lines);
   std::vector<Worker> workers(static_cast<std::size_t>(spec.nproc_per_node));
@@ -201,7 +210,8 @@ LaunchResult run_workers(const WorkerGroupSpec& input) {
       if (r == w.pid) {
         w.exited = true;
         w.status = status;
-        const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+        const bool preempted_exit = result.preempted && WIFEXITED(status) && WEXITSTATUS(status) == kPreemptedExit;
+        const bool ok = (WIFEXITED(status) && WEXITSTATUS(status) == 0) || preempted_exit;
         if (!ok && !result.failure && stop_signal == 0 && !result.timed_out) {
           WorkerFailure f;
           f.rank = w.rank;
@@ -219,6 +229,14 @@ LaunchResult run_workers(const WorkerGroupSpec& input) {
       }
     }
 
+    if (g_preempt_notice != 0) {
+      g_preempt_notice = 0;
+      if (!result.preempted) {
+        result.preempted = true;
+        log_warn("launch", "received SIGUSR1 (pre-emption notice); the workers checkpoint at the next step and stop");
+        stop_all(SIGUSR1);
+      }
+    }
     if (g_stop_signal != 0 && stop_signal == 0) {
       stop_signal = g_stop_signal;
       log_warn("launch", "received {}; passing it on to the workers", signal_name(stop_signal));
@@ -258,6 +276,7 @@ LaunchResult run_workers(const WorkerGroupSpec& input) {
 
   ::sigaction(SIGINT, &old_int, nullptr);
   ::sigaction(SIGTERM, &old_term, nullptr);
+  ::sigaction(SIGUSR1, &old_usr1, nullptr);
 
   if (result.failure) {
     Worker& w = workers[static_cast<std::size_t>(result.failure->rank - spec.node_rank * spec.nproc_per_node)];
@@ -272,6 +291,10 @@ LaunchResult run_workers(const WorkerGroupSpec& input) {
     result.exit_code = 1;
   } else if (stop_signal != 0) {
     result.exit_code = 128 + stop_signal;
+  } else if (result.preempted) {
+    bool all_preempted = true;
+    for (const auto& w : workers) all_preempted = all_preempted && WIFEXITED(w.status) && WEXITSTATUS(w.status) == kPreemptedExit;
+    result.exit_code = all_preempted ? kPreemptedExit : 0;
   } else if (result.timed_out) {
     result.exit_code = 1;
   }

@@ -38,6 +38,8 @@ struct LaunchResult {
   int exit_code = 0;                  ///< 0, 1 on a worker failure, 128+signal when stopped by one
   int master_port = 0;                ///< the port used
   bool timed_out = false;             ///< stopped because spec.timeout_s passed
+  bool preempted = false;             ///< SIGUSR1 reached the launcher and was passed on to the workers;
+                                      ///< exit_code 75 when they all stopped for it (0 if they had finished)
   std::optional<WorkerFailure> failure;
 };
 

@@ -112,6 +112,11 @@ void add_launch_command(CLI::App& app, Action& action) {
         spec.env["TORCHELASTIC_RESTART_COUNT"] = std::to_string(attempt);  // torchrun's name for it
         spec.env["TORCHELASTIC_MAX_RESTARTS"] = std::to_string(options.max_restarts);
         result = launch::run_workers(spec);
+        if (result.exit_code == kExitPreempted) {
+          log_warn("launch", "pre-empted: checkpoint written; continue with: tandem launch --resume {}",
+                   run_dir.root().string());
+          break;
+        }
         const bool worker_failed = result.failure.has_value() || result.timed_out;
         if (result.exit_code == 0 || !worker_failed || attempt >= options.max_restarts) break;
         checkpoint.reset();

@@ -3,11 +3,13 @@
 #include <cstdlib>
 
 #include "framework/core/blas_check.h"
+#include "framework/core/error.h"
 #include "framework/core/log.h"
 #include "framework/ddp/options.h"
 #include "framework/dist/communicator.h"
 #include "framework/dist/world.h"
 #include "framework/train/full_batch.h"
+#include "framework/train/preemption.h"
 #include "framework/train/trainer.h"
 #include "launch/launch_options.h"
 
@@ -16,6 +18,7 @@ namespace tandem::cli {
 int run_training(const recipe::Resolved& recipe, const std::optional<std::filesystem::path>& run_dir_arg,
                  const std::optional<std::filesystem::path>& resume) {
   const YAML::Node& cfg = recipe.config;
+  install_preemption_handler();  // first: a notice must never kill a worker outright
   const dist::World world = dist::world_from_env();
   // Resolved before joining the world: a missing checkpoint is bad input, not a hang.
   std::optional<std::filesystem::path> checkpoint;
@@ -67,6 +70,7 @@ int run_training(const recipe::Resolved& recipe, const std::optional<std::filesy
   setup.restart_count = world.restart_count;
   Trainer t(std::move(setup));
   TrainResult result = t.fit();
+  if (result.preempted) return kExitPreempted;
 
   auto* generator = dynamic_cast<TextGenerator*>(model.get());
   if (rank_zero.active() && generator != nullptr && trainer.samples_at_end > 0) {

@@ -24,6 +24,8 @@ class BadInputList : public BadInput {
 };
 
 /// Exit codes shared by every command.
-enum ExitCode : int { kExitOk = 0, kExitFailure = 1, kExitBadInput = 2 };
+/// kExitPreempted (75, EX_TEMPFAIL): stopped by a pre-emption notice (SIGUSR1)
+/// after writing a checkpoint; `tandem launch --resume` continues the run.
+enum ExitCode : int { kExitOk = 0, kExitFailure = 1, kExitBadInput = 2, kExitPreempted = 75 };
 
 }  // namespace tandem

@@ -9,6 +9,7 @@
 #include "framework/ddp/distributed_data_parallel.h"
 #include "framework/train/distributed_sampler.h"
 #include "framework/train/metrics_writer.h"
+#include "framework/train/preemption.h"
 #include "framework/train/optimizer.h"
 #include "framework/train/progress.h"
 
@@ -189,6 +190,10 @@ TrainResult Trainer::fit() {
     const auto order = sampler.indices(pos.epoch);
     double epoch_loss_sum = 0.0, epoch_samples = 0.0;  // over all ranks, from the log windows
     for (; pos.step_in_epoch < steps_per_epoch && pos.global_step < planned;) {
+      // Did any rank get a pre-emption notice? Reduced while the step computes;
+      // every rank issues it at the same point, before the step's buckets.
+      auto stop_flag = torch::full({1}, preemption_requested() ? 1.0 : 0.0, torch::kFloat64);
+      auto stop_work = comm.allreduce(stop_flag, dist::ReduceOp::kMax);
       // The step's samples, as accumulate_steps micro-batches; all but the last
       // backward accumulate locally, the last one all-reduces the sum.
       const auto step_indices = slice(order, pos.step_in_epoch * step_samples, step_samples);
@@ -250,6 +255,22 @@ TrainResult Trainer::fit() {
         window_start = Clock::now();
       }
       if (t.checkpoint_every > 0 && pos.global_step % t.checkpoint_every == 0 && !last) save(pos);
+      stop_work->wait();
+      if (stop_flag.item<double>() > 0) {
+        TrainingPosition at = pos;
+        if (at.step_in_epoch == steps_per_epoch) {  // an epoch just ended: resume at the next one
+          ++at.epoch;
+          at.step_in_epoch = 0;
+        }
+        save(at);
+        rank_zero.info("train", "pre-empted after step {}: checkpoint written; continue with "
+                       "tandem launch --resume <run directory>", pos.global_step);
+        comm.barrier()->wait();
+        result.preempted = true;
+        result.global_step = pos.global_step;
+        result.seconds = since(start);
+        return result;
+      }
     }
 
     // Every step of the epoch fell in some log window (the last one closes at

@@ -47,6 +47,7 @@ struct TrainResult {
   double samples_per_s = 0.0;  ///< global, over the whole run
   double last_loss = 0.0;      ///< the last logged training loss
   MetricValues val_metrics;    ///< from the last validation, if any
+  bool preempted = false;      ///< stopped early by a pre-emption notice, after a checkpoint
 };
 
 struct TrainerSetup {

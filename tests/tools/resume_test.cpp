@@ -281,6 +281,39 @@ TEST_F(Resume, MoreHostsThanNodeRanksOrNoFixedPortIsBadInput) {
   EXPECT_NE(out.find("launch.master_port"), std::string::npos) << out;
 }
 
+// SIGUSR1 to the launcher (a scheduler's pre-emption notice): the workers
+// agree on it at the next step, checkpoint, and stop with exit code 75; a
+// resume then ends bit for bit where an uninterrupted run ends.
+TEST_F(Resume, APreemptionNoticeCheckpointsAndStopsAndTheResumeIsExact) {
+  const fs::path straight = dir_ / "straight", preempted = dir_ / "preempted";
+  const std::string recipe = (dir_ / "r.yaml").string() + " trainer.checkpoint_every=1000";
+  std::string out;
+  ASSERT_EQ(shell("timeout -k 5 240 " + launch(recipe + " --run-dir " + straight.string()), &out), 0) << out;
+  const std::string last = checkpoints(straight).back().filename().string();
+
+  const std::string script = fmt::format(
+      "{} > {}/preempted.log 2>&1 & pid=$!; "
+      "for i in $(seq 1 1200); do [ \"$(grep -c \"kind\\\":\\\"step\" {}/metrics.jsonl 2>/dev/null)\" -ge 3 ] "
+      "&& break; sleep 0.05; done; kill -USR1 $pid; wait $pid; echo exit $?",
+      launch(recipe + " --run-dir " + preempted.string()), dir_.string(), preempted.string());
+  ASSERT_EQ(shell("timeout -k 5 240 bash -c '" + script + "'", &out), 0) << out;
+  std::ifstream log(dir_ / "preempted.log");
+  const std::string launcher_output((std::istreambuf_iterator<char>(log)), {});
+  ASSERT_NE(out.find("exit 75"), std::string::npos) << out << launcher_output;
+  EXPECT_NE(launcher_output.find("pre-empted after step"), std::string::npos) << launcher_output;
+  const auto written = checkpoints(preempted);
+  ASSERT_EQ(written.size(), 1u) << "exactly the pre-emption checkpoint";
+  EXPECT_LT(written.back().filename().string(), last) << "stopped before the end";
+
+  ASSERT_EQ(shell("timeout -k 5 240 " + launch("--resume " + preempted.string()), &out), 0) << out;
+  torch::serialize::InputArchive a, b;
+  a.load_from((straight / "checkpoints" / last).string());
+  b.load_from((preempted / "checkpoints" / last).string());
+  int tensors = 0;
+  expect_archives_equal(a, b, "", &tensors);
+  EXPECT_GT(tensors, 10);
+}
+
 TEST_F(Resume, ResumingADirectoryWithoutCheckpointsIsBadInputAndStartsNothing) {
   fs::create_directories(dir_ / "empty");
   std::string out;
