@@ -1,5 +1,7 @@
 #include "tests/support/multiprocess.h"
 
+#include <sys/wait.h>
+
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -61,6 +63,17 @@ std::string make_temp_dir(const std::string& tag) {
   std::string pattern = (std::filesystem::temp_directory_path() / ("tandem-" + tag + "-XXXXXX")).string();
   if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   return pattern;
+}
+
+CommandResult run_command(const std::string& shell_command) {
+  CommandResult r;
+  FILE* pipe = ::popen((shell_command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return r;
+  char buf[4096];
+  while (std::fgets(buf, sizeof(buf), pipe) != nullptr) r.output += buf;
+  const int status = ::pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
 }
 
 }  // namespace tandem::test

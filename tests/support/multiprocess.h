@@ -30,6 +30,14 @@ WorkersResult run_workers_of_this_binary(const std::string& name, int world,
                                          const std::map<std::string, std::string>& env = {},
                                          double timeout_s = 120);
 
+struct CommandResult {
+  int exit_code = -1;  ///< 128+signal when a signal ended it
+  std::string output;  ///< stdout and stderr together
+};
+
+/// Runs `shell_command` through /bin/sh with stderr joined to stdout.
+CommandResult run_command(const std::string& shell_command);
+
 /// A fresh empty directory under the system temp dir.
 std::string make_temp_dir(const std::string& tag);
 

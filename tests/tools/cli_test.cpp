@@ -17,23 +17,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Run {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
+using Run = test::CommandResult;
 
-/// Runs `tandem ARGS` through the shell with a time limit.
+/// Runs `tandem ARGS` with a time limit.
 Run tandem(const std::string& args, int timeout_s = 240) {
-  const std::string cmd =
-      "timeout -k 5 " + std::to_string(timeout_s) + " " + std::string(TANDEM_EXE) + " " + args + " 2>&1";
-  Run r;
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return r;
-  char buf[4096];
-  while (std::fgets(buf, sizeof(buf), pipe) != nullptr) r.output += buf;
-  int status = ::pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return r;
+  return test::run_command("timeout -k 5 " + std::to_string(timeout_s) + " " + std::string(TANDEM_EXE) + " " + args);
 }
 
 std::string corpus() { return std::string(TANDEM_SOURCE_DIR) + "/data/corpora/names.txt"; }
