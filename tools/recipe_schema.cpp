@@ -1,10 +1,14 @@
 #include "tools/recipe_schema.h"
 
+#include <fmt/format.h>
+
 #include "framework/ddp/options.h"
 #include "framework/dist/communicator.h"
 #include "framework/train/dataset.h"
 #include "framework/train/model.h"
 #include "framework/train/options.h"
+#include "framework/train/schedule.h"
+#include "framework/core/error.h"
 #include "launch/launch_options.h"
 
 namespace tandem::cli {
@@ -48,6 +52,16 @@ const recipe::Section& recipe_schema() {
 recipe::Resolved load_recipe(const std::string& file, const std::vector<std::string>& overrides) {
   auto resolved = recipe::load(file, overrides, recipe_schema());
   if (resolved.config["name"]) resolved.name = resolved.config["name"].as<std::string>();
+  const auto trainer = trainer_options_from(resolved.config["trainer"]);
+  const auto optim = optim_options_from(resolved.config["optim"]);
+  const auto launch = launch::launch_options_from(resolved.config["launch"]);
+  try {
+    check_trainer_and_optim(trainer, optim);
+    // The world the launcher will start; `tandem train` under another launcher checks its own again.
+    resolve_scaling(trainer, optim, launch.nproc_per_node * launch.nnodes);
+  } catch (const BadInput& e) {
+    throw BadInputList({fmt::format("{}: {}", file, e.what())});
+  }
   return resolved;
 }
 

@@ -10,6 +10,7 @@
 #include "framework/dist/world.h"
 #include "framework/train/full_batch.h"
 #include "framework/train/preemption.h"
+#include "framework/train/schedule.h"
 #include "framework/train/trainer.h"
 #include "launch/launch_options.h"
 
@@ -32,7 +33,19 @@ int run_training(const recipe::Resolved& recipe, const std::optional<std::filesy
   dist_options.timeout = std::chrono::milliseconds(static_cast<int64_t>(launch.timeout_s * 1000));
   auto comm = dist::connect(world, dist_options);
 
-  const TrainerOptions trainer = trainer_options_from(cfg["trainer"]);
+  TrainerOptions trainer = trainer_options_from(cfg["trainer"]);
+  OptimOptions optim = optim_options_from(cfg["optim"]);
+  // Scaling rules resolve against the world actually joined.
+  const ResolvedScaling scaling = resolve_scaling(trainer, optim, world.world_size);
+  if (scaling.lr_factor != 1.0 || trainer.global_batch_size > 0) {
+    rank_zero.info("train", "scaled for {} workers: {}{}", world.world_size, scaling.describe(),
+                   scaling.lr_factor != 1.0 ? fmt::format(" (lr {:g} x {:g}, {} scaling from {} worker{})", optim.lr,
+                                                          scaling.lr_factor, optim.lr_scaling, optim.lr_base_workers,
+                                                          optim.lr_base_workers == 1 ? "" : "s")
+                                            : std::string());
+  }
+  trainer.batch_size = scaling.batch_size;
+  optim.lr = scaling.lr;
   std::optional<RunDir> run_dir;
   if (rank_zero.active()) {
     run_dir = run_dir_arg ? RunDir(*run_dir_arg) : RunDir::fresh_default(recipe.name);
@@ -62,7 +75,7 @@ int run_training(const recipe::Resolved& recipe, const std::optional<std::filesy
   setup.data = data;
   setup.comm = comm.get();
   setup.trainer = trainer;
-  setup.optim = optim_options_from(cfg["optim"]);
+  setup.optim = optim;
   setup.ddp = ddp::ddp_options_from(cfg["ddp"]);
   setup.run_dir = run_dir;
   setup.config_yaml = recipe::to_yaml(cfg);

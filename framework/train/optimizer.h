@@ -14,4 +14,7 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimOptions& opti
 /// The learning rate of the first parameter group.
 double current_lr(const torch::optim::Optimizer& optimizer);
 
+/// Sets the learning rate of every parameter group.
+void set_lr(torch::optim::Optimizer& optimizer, double lr);
+
 }  // namespace tandem

@@ -1,6 +1,11 @@
 #include "framework/train/options.h"
 
+#include <fmt/format.h>
+
+#include <cmath>
 #include <map>
+
+#include "framework/core/error.h"
 
 namespace tandem {
 
@@ -24,10 +29,40 @@ recipe::Section trainer_schema() {
   s.add("validate", Type::kBool, "Evaluate on the validation split after every epoch.").def(true);
   s.add("val_batch_size", Type::kInt, "Samples per worker per validation batch.").def(1024).min(1);
   s.add("samples_at_end", Type::kInt, "For text models: how many samples to print after training.").def(10).min(0);
+  s.add("global_batch_size", Type::kInt,
+        "Keep the global batch constant: batch_size = this / (workers x accumulate_steps) (0: off, batch_size "
+        "is per worker).")
+      .def(0)
+      .min(0);
+  s.add("val_every", Type::kInt, "Also validate every this many steps inside an epoch (0: at epoch ends only).")
+      .def(0)
+      .min(0);
+  auto& target = s.section("target", "Record when a metric first reaches a value, and optionally stop there.");
+  target.add("metric", Type::kString, "`loss` (logged training loss) or `val_<name>`, e.g. val_loss.").optional();
+  target.add("value", Type::kFloat, "The value to reach.").optional();
+  target.add("mode", Type::kChoice, "min: reached at or below the value; max: at or above.")
+      .choices({"min", "max"})
+      .def(std::string("min"));
+  target.add("stop", Type::kBool, "Stop training when the target is reached.").def(true);
   return s;
 }
 
 namespace {
+/// Scaling and schedule keys, the same for every optimizer.
+void add_schedule_keys(recipe::Section& s) {
+  using recipe::Type;
+  s.add("lr_scaling", Type::kChoice, "Scale lr with the number of workers N: linear (x N/base), sqrt, or none.")
+      .choices({"none", "linear", "sqrt"})
+      .def(std::string("none"));
+  s.add("lr_base_workers", Type::kInt, "The worker count `lr` was tuned for (the base of lr_scaling).").def(1).min(1);
+  s.add("warmup_steps", Type::kInt, "Linear warmup from lr/warmup_steps to lr over this many steps.").def(0).min(0);
+  s.add("warmup_epochs", Type::kFloat, "Warmup given in epochs instead of steps (use one of the two).").def(0.0).min(0);
+  s.add("decay", Type::kChoice, "After warmup: keep lr constant, or cosine-decay it to lr x min_lr_factor at the end.")
+      .choices({"constant", "cosine"})
+      .def(std::string("constant"));
+  s.add("min_lr_factor", Type::kFloat, "Where the cosine decay ends, as a fraction of lr.").def(0.0).min(0).max(1);
+}
+
 const std::map<std::string, recipe::Section>& optimizers() {
   using recipe::Type;
   static const std::map<std::string, recipe::Section> table = [] {
@@ -44,6 +79,7 @@ const std::map<std::string, recipe::Section>& optimizers() {
     sgd.add("nesterov", Type::kBool, "Use Nesterov momentum.").def(false);
     sgd.add("weight_decay", Type::kFloat, "L2 penalty added to the gradient.").def(0.0).min(0);
     t.emplace("sgd", std::move(sgd));
+    for (auto& [name, section] : t) add_schedule_keys(section);
     return t;
   }();
   return table;
@@ -81,6 +117,13 @@ TrainerOptions trainer_options_from(const YAML::Node& n) {
   o.validate = n["validate"].as<bool>();
   o.val_batch_size = n["val_batch_size"].as<int64_t>();
   o.samples_at_end = n["samples_at_end"].as<int64_t>();
+  o.global_batch_size = n["global_batch_size"].as<int64_t>();
+  o.val_every = n["val_every"].as<int64_t>();
+  const YAML::Node target = n["target"];
+  if (target["metric"]) o.target.metric = target["metric"].as<std::string>();
+  o.target.value = target["value"] ? target["value"].as<double>() : std::nan("");
+  o.target.mode = target["mode"].as<std::string>();
+  o.target.stop = target["stop"].as<bool>();
   return o;
 }
 
@@ -96,7 +139,35 @@ OptimOptions optim_options_from(const YAML::Node& n) {
     o.momentum = n["momentum"].as<double>();
     o.nesterov = n["nesterov"].as<bool>();
   }
+  o.lr_scaling = n["lr_scaling"].as<std::string>();
+  o.lr_base_workers = n["lr_base_workers"].as<int64_t>();
+  o.warmup_steps = n["warmup_steps"].as<int64_t>();
+  o.warmup_epochs = n["warmup_epochs"].as<double>();
+  o.decay = n["decay"].as<std::string>();
+  o.min_lr_factor = n["min_lr_factor"].as<double>();
   return o;
+}
+
+void check_trainer_and_optim(const TrainerOptions& t, const OptimOptions& o) {
+  if (o.warmup_steps > 0 && o.warmup_epochs > 0) {
+    throw BadInput(fmt::format("optim.warmup_steps and optim.warmup_epochs: expected one of the two, got both ({} "
+                               "steps and {} epochs)",
+                               o.warmup_steps, o.warmup_epochs));
+  }
+  const auto& target = t.target;
+  if (target.metric.empty()) return;
+  if (std::isnan(target.value)) {
+    throw BadInput(fmt::format("trainer.target.value: expected the value of {} to reach, got nothing", target.metric));
+  }
+  if (target.metric != "loss" && target.metric.rfind("val_", 0) != 0) {
+    throw BadInput(fmt::format("trainer.target.metric: expected `loss` or a validation metric `val_<name>` (e.g. "
+                               "val_loss), got '{}'",
+                               target.metric));
+  }
+  if (target.metric != "loss" && !t.validate) {
+    throw BadInput(fmt::format("trainer.target.metric: {} needs validation, but trainer.validate is false",
+                               target.metric));
+  }
 }
 
 }  // namespace tandem

@@ -23,6 +23,17 @@ struct TrainerOptions {
   bool validate = true;         ///< evaluate the validation split after each epoch
   int64_t val_batch_size = 1024;
   int64_t samples_at_end = 10;  ///< text models: samples printed after training
+  int64_t global_batch_size = 0;  ///< > 0: batch_size = this / (workers x accumulate_steps)
+  int64_t val_every = 0;        ///< steps between validations inside an epoch; 0 = at epoch ends only
+  /// Stop (or just record) when a metric reaches a value: `loss` (the logged
+  /// training loss) or `val_<name>` (a validation metric).
+  struct Target {
+    std::string metric;         ///< empty: no target
+    double value = 0.0;
+    std::string mode = "min";   ///< min: reached when metric <= value; max: when >=
+    bool stop = true;
+    bool reached(double v) const { return mode == "min" ? v <= value : v >= value; }
+  } target;
 };
 
 struct OptimOptions {
@@ -33,10 +44,19 @@ struct OptimOptions {
   double weight_decay = 0.0;
   double momentum = 0.0;
   bool nesterov = false;
+  std::string lr_scaling = "none";  ///< none | linear | sqrt, in workers relative to lr_base_workers
+  int64_t lr_base_workers = 1;
+  int64_t warmup_steps = 0;
+  double warmup_epochs = 0.0;
+  std::string decay = "constant";   ///< after warmup: constant | cosine
+  double min_lr_factor = 0.0;       ///< cosine decays to lr x this
 };
 
 recipe::Section trainer_schema();
 recipe::Section optim_schema();
+
+/// Cross-key checks the schema cannot express (BadInput naming the keys).
+void check_trainer_and_optim(const TrainerOptions& trainer, const OptimOptions& optim);
 
 TrainerOptions trainer_options_from(const YAML::Node& resolved_trainer_section);
 OptimOptions optim_options_from(const YAML::Node& resolved_optim_section);

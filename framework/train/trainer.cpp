@@ -12,6 +12,7 @@
 #include "framework/train/preemption.h"
 #include "framework/train/optimizer.h"
 #include "framework/train/progress.h"
+#include "framework/train/schedule.h"
 
 namespace tandem {
 namespace {
@@ -165,6 +166,17 @@ TrainResult Trainer::fit() {
                  t.accumulate_steps > 1 ? fmt::format(" x {} accumulated", t.accumulate_steps) : std::string(),
                  step_samples * comm.size(), s_.data.train->size(), steps_per_epoch, planned);
 
+  // The learning rate is a function of the global step alone, so a resumed
+  // run (even inside warmup) continues with the rate it would have had.
+  const LrSchedule schedule{s_.optim.lr, warmup_steps_for(s_.optim, steps_per_epoch), planned, s_.optim.decay,
+                            s_.optim.min_lr_factor};
+  if (schedule.warmup_steps > 0 || schedule.decay != "constant") {
+    rank_zero.info("train", "learning rate {:g}{}{}", schedule.peak,
+                   schedule.warmup_steps > 0 ? fmt::format(", warmup over {} steps", schedule.warmup_steps) : "",
+                   schedule.decay == "cosine" ? fmt::format(", cosine decay to {:g}", schedule.peak * schedule.min_lr_factor)
+                                              : "");
+  }
+
   TrainResult result;
   TrainingPosition pos;
   if (s_.resume_from) pos = resume(*s_.resume_from, steps_per_epoch);
@@ -173,9 +185,58 @@ TrainResult Trainer::fit() {
                          {"global_step", pos.global_step},
                          {"resumed", s_.resume_from.has_value()},
                          {"restart", s_.restart_count},
-                         {"world_size", comm.size()}});
+                         {"world_size", comm.size()},
+                         {"batch_size", t.batch_size},
+                         {"global_batch", step_samples * comm.size()},
+                         {"lr", s_.optim.lr},
+                         {"warmup_steps", schedule.warmup_steps},
+                         {"steps_per_epoch", steps_per_epoch},
+                         {"planned_steps", planned}});
   const auto start = Clock::now();
   auto window_start = start;
+  double eval_s = 0.0;  // time spent validating, inside time_s
+  const auto& target = t.target;
+  bool target_hit = false;
+  // Records the first time the target metric reaches its value; true when training should stop.
+  auto check_target = [&](const std::string& metric, double value) {
+    if (target_hit || target.metric != metric || !target.reached(value)) return false;
+    target_hit = true;
+    result.target_reached = true;
+    result.target_time_s = since(start);
+    result.target_step = pos.global_step;
+    rank_zero.info("train", "target reached: {} {:.4f} ({} {:g}) at step {} after {}", metric, value,
+                   target.mode == "min" ? "<=" : ">=", target.value, pos.global_step,
+                   format_duration(result.target_time_s));
+    impl_->metrics->write({{"kind", "target"},
+                           {"metric", metric},
+                           {"value", value},
+                           {"target", target.value},
+                           {"global_step", pos.global_step},
+                           {"epoch", pos.epoch + 1},
+                           {"time_s", result.target_time_s},
+                           {"eval_s", eval_s}});
+    return target.stop;
+  };
+  // Validation metrics, prefixed val_, with every rank using rank 0's buffers
+  // (BatchNorm statistics move on each rank's own batches), the ones the
+  // checkpoint will hold.
+  auto validate_now = [&]() {
+    const auto eval_start = Clock::now();
+    ddp.before_forward();
+    model.refresh(*s_.data.train);
+    MetricValues values;
+    for (const auto& [name, value] : evaluate(*s_.data.val, t.val_batch_size)) values["val_" + name] = value;
+    eval_s += since(eval_start);
+    window_start += Clock::now() - eval_start;  // throughput windows leave the evaluation out
+    if (!target.metric.empty() && target.metric != "loss" && values.count(target.metric) == 0) {
+      std::string names;
+      for (const auto& kv : values) names += (names.empty() ? "" : ", ") + kv.first;
+      throw BadInput(fmt::format("trainer.target.metric: expected one of loss, {} (this model's metrics), got '{}'",
+                                 names, target.metric));
+    }
+    return values;
+  };
+  bool stop = false;  // the target was reached
   int64_t samples_total = 0;
   // Loss and sample count since the last log step, reduced across ranks when logged.
   double window_loss_sum = 0.0;
@@ -214,6 +275,7 @@ TrainResult Trainer::fit() {
         step_loss_sum += loss.item<double>() * static_cast<double>(batch.size);
       }
       if (t.grad_clip > 0) torch::nn::utils::clip_grad_norm_(model.parameters(), t.grad_clip);
+      set_lr(optimizer, schedule.at(pos.global_step));
       optimizer.step();
       ++pos.step_in_epoch;
       ++pos.global_step;
@@ -244,6 +306,7 @@ TrainResult Trainer::fit() {
                                {"samples_per_s", record.samples_per_s},
                                {"lr", current_lr(optimizer)},
                                {"time_s", run_time},
+                               {"eval_s", eval_s},
                                {"ddp_comm_s", ddp.counters().comm_s - ddp_start.comm_s},
                                {"ddp_exposed_comm_s", ddp.counters().exposed_comm_s - ddp_start.exposed_comm_s},
                                {"ddp_buckets", ddp.counters().buckets},
@@ -253,6 +316,23 @@ TrainResult Trainer::fit() {
         window_loss_sum = 0.0;
         window_samples = 0;
         window_start = Clock::now();
+        stop = check_target("loss", record.loss) || stop;
+      }
+      // Validation inside the epoch (the epoch's end validates below).
+      if (t.validate && s_.data.val && t.val_every > 0 && pos.global_step % t.val_every == 0 &&
+          pos.step_in_epoch < steps_per_epoch) {
+        const auto values = validate_now();
+        nlohmann::json record{{"kind", "eval"}, {"epoch", pos.epoch + 1}, {"step", pos.step_in_epoch},
+                              {"global_step", pos.global_step}, {"time_s", since(start)}, {"eval_s", eval_s}};
+        std::string line;
+        for (const auto& [name, value] : values) {
+          record[name] = value;
+          line += fmt::format("  {} {:.4f}", name, value);
+        }
+        impl_->metrics->write(record);
+        rank_zero.info("train", "step {}:{}", pos.global_step, line);
+        result.val_metrics = values;
+        for (const auto& [name, value] : values) stop = check_target(name, value) || stop;
       }
       if (t.checkpoint_every > 0 && pos.global_step % t.checkpoint_every == 0 && !last) save(pos);
       stop_work->wait();
@@ -271,27 +351,38 @@ TrainResult Trainer::fit() {
         result.seconds = since(start);
         return result;
       }
+      // Every rank sees the same reduced metrics, so every rank stops here together.
+      if (stop) break;
     }
 
     // Every step of the epoch fell in some log window (the last one closes at
     // the epoch's end), so this is the mean over all of the epoch's samples.
+    if (stop && pos.step_in_epoch < steps_per_epoch) break;  // inside the epoch: the position stays where it is
     MetricValues epoch_metrics{{"train_loss", epoch_samples > 0 ? epoch_loss_sum / epoch_samples : 0.0}};
     if (t.validate && s_.data.val) {
-      // Every rank validates with rank 0's buffers (BatchNorm statistics move
-      // on each rank's own batches), the ones the checkpoint will hold.
-      ddp.before_forward();
-      model.refresh(*s_.data.train);
-      for (const auto& [name, value] : evaluate(*s_.data.val, t.val_batch_size)) epoch_metrics["val_" + name] = value;
+      for (const auto& [name, value] : validate_now()) epoch_metrics[name] = value;
       result.val_metrics = epoch_metrics;
       std::string line;
       for (const auto& [name, value] : epoch_metrics) line += fmt::format("  {} {:.4f}", name, value);
       rank_zero.info("train", "epoch {}/{} done:{}", pos.epoch + 1, t.epochs, line);
     }
     nlohmann::json record{{"kind", "epoch"}, {"epoch", pos.epoch + 1}, {"global_step", pos.global_step},
-                          {"time_s", since(start)}};
+                          {"time_s", since(start)}, {"eval_s", eval_s}};
     for (const auto& [name, value] : epoch_metrics) record[name] = value;
     impl_->metrics->write(record);
     for (auto& cb : callbacks_.after_epoch) cb(pos.epoch + 1, epoch_metrics);
+    for (const auto& [name, value] : epoch_metrics) {
+      if (name != "train_loss") stop = check_target(name, value) || stop;
+    }
+    if (stop) {
+      ++pos.epoch;  // the epoch is complete: the position is the start of the next
+      pos.step_in_epoch = 0;
+      break;
+    }
+  }
+  if (!target.metric.empty() && !target_hit) {
+    rank_zero.info("train", "target not reached: {} {} {:g}", target.metric, target.mode == "min" ? "<=" : ">=",
+                   target.value);
   }
 
   if (pos.global_step == resumed_at.global_step && s_.resume_from) {
@@ -301,7 +392,9 @@ TrainResult Trainer::fit() {
     return result;
   }
   // The final checkpoint records the position after the last step taken.
-  if (pos.step_in_epoch == steps_per_epoch) {
+  if (stop) {
+    // Already exact: the loops were left without advancing the epoch.
+  } else if (pos.step_in_epoch == steps_per_epoch) {
     pos.step_in_epoch = 0;
   } else {
     --pos.epoch;  // stopped by max_steps inside an epoch
@@ -311,6 +404,18 @@ TrainResult Trainer::fit() {
   result.global_step = pos.global_step;
   result.seconds = since(start);
   result.samples_per_s = static_cast<double>(samples_total) / result.seconds;
+  result.eval_seconds = eval_s;
+  impl_->metrics->write({{"kind", "end"},
+                         {"global_step", pos.global_step},
+                         {"time_s", result.seconds},
+                         {"eval_s", eval_s},
+                         {"samples", samples_total},
+                         {"samples_per_s", result.samples_per_s},
+                         {"target_reached", result.target_reached},
+                         {"ddp_comm_s", ddp.counters().comm_s - ddp_start.comm_s},
+                         {"ddp_exposed_comm_s", ddp.counters().exposed_comm_s - ddp_start.exposed_comm_s},
+                         {"ddp_bytes_per_step", ddp.counters().bytes_per_step},
+                         {"ddp_buckets", ddp.counters().buckets}});
   rank_zero.info("train", "finished {} steps in {}: {:.0f} samples/s", pos.global_step,
                  format_duration(result.seconds), result.samples_per_s);
   return result;

@@ -48,6 +48,10 @@ struct TrainResult {
   double last_loss = 0.0;      ///< the last logged training loss
   MetricValues val_metrics;    ///< from the last validation, if any
   bool preempted = false;      ///< stopped early by a pre-emption notice, after a checkpoint
+  double eval_seconds = 0.0;   ///< of `seconds`, spent validating
+  bool target_reached = false; ///< trainer.target was reached (then target_* are set)
+  double target_time_s = 0.0;  ///< seconds from the first step to reaching the target
+  int64_t target_step = 0;
 };
 
 struct TrainerSetup {

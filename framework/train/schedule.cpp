@@ -1,0 +1,61 @@
+#include "framework/train/schedule.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "framework/core/error.h"
+
+namespace tandem {
+
+std::string ResolvedScaling::describe() const {
+  return fmt::format("lr {:g}, batch {} per worker, global batch {}", lr, batch_size, global_batch);
+}
+
+ResolvedScaling resolve_scaling(const TrainerOptions& t, const OptimOptions& o, int world_size) {
+  if (world_size < 1) throw std::invalid_argument("resolve_scaling: world size must be at least 1");
+  ResolvedScaling r;
+  const double ratio = static_cast<double>(world_size) / static_cast<double>(o.lr_base_workers);
+  if (o.lr_scaling == "linear") {
+    r.lr_factor = ratio;
+  } else if (o.lr_scaling == "sqrt") {
+    r.lr_factor = std::sqrt(ratio);
+  } else if (o.lr_scaling != "none") {
+    throw BadInput(fmt::format("optim.lr_scaling: expected one of none, linear, sqrt, got '{}'", o.lr_scaling));
+  }
+  r.lr = o.lr * r.lr_factor;
+  r.batch_size = t.batch_size;
+  if (t.global_batch_size > 0) {
+    const int64_t parts = static_cast<int64_t>(world_size) * t.accumulate_steps;
+    if (t.global_batch_size % parts != 0) {
+      throw BadInput(fmt::format(
+          "trainer.global_batch_size: expected a multiple of {} ({} workers x {} accumulate_steps) so every worker "
+          "gets the same batch, got {}",
+          parts, world_size, t.accumulate_steps, t.global_batch_size));
+    }
+    r.batch_size = t.global_batch_size / parts;
+  }
+  r.global_batch = r.batch_size * t.accumulate_steps * world_size;
+  return r;
+}
+
+double LrSchedule::at(int64_t step) const {
+  if (warmup_steps > 0 && step < warmup_steps) {
+    return peak * static_cast<double>(step + 1) / static_cast<double>(warmup_steps);
+  }
+  if (decay == "cosine") {
+    const int64_t span = std::max<int64_t>(1, total_steps - warmup_steps);
+    const double progress = std::clamp(static_cast<double>(step - warmup_steps) / static_cast<double>(span), 0.0, 1.0);
+    const double pi = std::acos(-1.0);
+    return peak * (min_lr_factor + (1.0 - min_lr_factor) * 0.5 * (1.0 + std::cos(pi * progress)));
+  }
+  return peak;
+}
+
+int64_t warmup_steps_for(const OptimOptions& o, int64_t steps_per_epoch) {
+  if (o.warmup_steps > 0) return o.warmup_steps;
+  return static_cast<int64_t>(std::llround(o.warmup_epochs * static_cast<double>(steps_per_epoch)));
+}
+
+}  // namespace tandem
