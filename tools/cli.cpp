@@ -24,6 +24,9 @@ int main(int argc, char** argv) {
   add_sample_command(app, action);
   add_eval_command(app, action);
   add_predict_command(app, action);
+  add_sweep_command(app, action);
+  add_report_command(app, action);
+  add_probe_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

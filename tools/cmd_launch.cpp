@@ -2,6 +2,8 @@
 // recipe, make the run directory, start one worker per rank, watch them.
 #include <fmt/format.h>
 
+#include <cstdlib>
+
 #include "framework/core/blas_check.h"
 #include "framework/core/error.h"
 #include "framework/core/log.h"
@@ -74,6 +76,9 @@ void add_launch_command(CLI::App& app, Action& action) {
       if (args->node_rank >= 0) overrides.push_back(fmt::format("launch.node_rank={}", args->node_rank));
       auto recipe = load_recipe(args->recipe, overrides);
       warn_if_reference_blas();
+      if (recipe.sweep && std::getenv("TANDEM_SWEEP") == nullptr) {
+        log_info("launch", "the recipe's sweep: block is run by `tandem sweep`; launch trains its base point");
+      }
 
       const RunDir run_dir = args->run_dir.empty() ? RunDir::fresh_default(recipe.name) : RunDir(args->run_dir);
       run_dir.create();

@@ -17,6 +17,9 @@ void add_validate_command(CLI::App& app, Action& action);
 void add_sample_command(CLI::App& app, Action& action);
 void add_eval_command(CLI::App& app, Action& action);
 void add_predict_command(CLI::App& app, Action& action);
+void add_sweep_command(CLI::App& app, Action& action);
+void add_report_command(CLI::App& app, Action& action);
+void add_probe_command(CLI::App& app, Action& action);
 
 /// This executable's path, for starting workers of the same program.
 std::string self_executable();

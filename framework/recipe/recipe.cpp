@@ -25,6 +25,11 @@ Resolved load_text(const std::string& text, const std::string& file, const std::
     throw BadInputList({fmt::format("{}: expected a map of sections (model, data, optim, ...), got a {}", file,
                                     doc.IsSequence() ? "list" : "scalar")});
   }
+  YAML::Node sweep;
+  if (doc["sweep"]) {
+    sweep = doc["sweep"];
+    doc.remove("sweep");
+  }
   std::vector<Override> parsed;
   for (const auto& o : overrides) parsed.push_back(parse_override(o));
   Origin origin{file, apply_overrides(doc, parsed)};
@@ -32,6 +37,7 @@ Resolved load_text(const std::string& text, const std::string& file, const std::
   r.file = file;
   r.name = std::filesystem::path(file).stem().string();
   r.config = validate(schema, doc, origin, problems);
+  r.sweep = sweep;
   if (!problems.empty()) throw BadInputList(problems);
   return r;
 }

@@ -143,11 +143,12 @@ class Resume : public ::testing::Test {
   fs::path dir_;
 };
 
-TEST_F(Resume, AKilledRunResumedMidEpochEndsBitForBitWhereAStraightRunEnds) {
+TEST_F(Resume, AKilledRunResumedMidEpochAndInsideWarmupEndsBitForBitWhereAStraightRunEnds) {
   const fs::path straight = dir_ / "straight", killed = dir_ / "killed";
+  // The kill lands inside the learning-rate warmup, before a cosine decay.
+  const std::string recipe = (dir_ / "r.yaml").string() + " optim.warmup_epochs=2.5 optim.decay=cosine";
   std::string out;
-  ASSERT_EQ(shell("timeout -k 5 240 " + launch((dir_ / "r.yaml").string() + " --run-dir " + straight.string()), &out), 0)
-      << out;
+  ASSERT_EQ(shell("timeout -k 5 240 " + launch(recipe + " --run-dir " + straight.string()), &out), 0) << out;
   const auto all = checkpoints(straight);
   ASSERT_GE(all.size(), 8u) << "the run must be long enough to resume inside it";
   const std::string last = all.back().filename().string();  // the final checkpoint, after the last step
@@ -164,12 +165,20 @@ TEST_F(Resume, AKilledRunResumedMidEpochEndsBitForBitWhereAStraightRunEnds) {
   }();
   ASSERT_GT(steps_per_epoch, 2);
   const int64_t k = steps_per_epoch + steps_per_epoch / 2;
+  {
+    std::ifstream metrics(straight / "metrics.jsonl");
+    std::string line;
+    std::getline(metrics, line);
+    const auto start = nlohmann::json::parse(line);
+    ASSERT_EQ(start["kind"], "start");
+    ASSERT_GT(start["warmup_steps"].get<int64_t>(), k) << "the resume must fall inside the warmup";
+  }
   const auto kth = fmt::format("step-{:09d}.pt", k);
   const std::string script = fmt::format(
       "set -m; {} > {}/killed.log 2>&1 & pid=$!; "
       "for i in $(seq 1 1200); do [ -f {}/checkpoints/{} ] && break; sleep 0.05; done; "
       "kill -KILL $pid; wait $pid; exit 0",
-      launch((dir_ / "r.yaml").string() + " --run-dir " + killed.string()), dir_.string(), killed.string(), kth);
+      launch(recipe + " --run-dir " + killed.string()), dir_.string(), killed.string(), kth);
   ASSERT_EQ(shell("timeout -k 5 240 bash -c '" + script + "'", &out), 0) << out;
   ASSERT_TRUE(fs::exists(killed / "checkpoints" / kth));
   // Wherever the kill landed, resume from k: drop anything written after it.
