@@ -19,7 +19,7 @@ packages=(
 )
 
 if [ "${1:-}" = "--all" ]; then
-  packages+=(openmpi-bin)                      # a test runs `tandem train` under a real mpirun
+  packages+=(openmpi-bin gnuplot-nox)          # a test runs `tandem train` under a real mpirun; sweep reports
 fi
 if [ "${1:-}" = "--bench" ]; then
   packages+=(python3-torch python3-sklearn)   # PyTorch DDP and scikit-learn, for bench/ only
