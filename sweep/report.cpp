@@ -313,7 +313,7 @@ fs::path write_report(const fs::path& sweep_dir, const ReportOptions& options) {
                                100 * exposed);
       if (speedup > 0 && w != w_min) {
         findings.push_back(fmt::format("batch {} per worker: {} workers reach the target in {:.1f} s against {:.1f} s "
-                                       "with {}: {:.2f}x faster, {:.0f} % efficiency",
+                                       "with {}: {:.2f}x the speed, {:.0f} % efficiency",
                                        b, w, mean(ttt), base_ttt, w_min, speedup, 100.0 * speedup * w_min / w));
       }
     }

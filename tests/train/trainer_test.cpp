@@ -1,8 +1,11 @@
 #include "framework/train/trainer.h"
 
+#include "framework/train/schedule.h"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
@@ -108,7 +111,11 @@ TEST_F(TrainerTest, LearnsAndLogsEveryStepOnce) {
   EXPECT_EQ(records().front()["kind"], "start");
   EXPECT_EQ(records().front()["restart"], 0);
   const auto first = records()[1];
-  const auto last_step = records()[records().size() - 2];
+  nlohmann::json last_step;
+  for (const auto& r : records()) {
+    if (r["kind"] == "step") last_step = r;
+  }
+  EXPECT_EQ(records().back()["kind"], "end");
   EXPECT_GT(first["loss"].get<double>(), 10 * last_step["loss"].get<double>()) << "the loss went down";
 
   // Checkpoints every 5 steps and at the end; only the newest 3 are kept.
@@ -129,6 +136,82 @@ TEST_F(TrainerTest, MaxStepsStopsInsideAnEpoch) {
   EXPECT_EQ(info.position.global_step, 7);
   EXPECT_EQ(info.position.epoch, 0);
   EXPECT_EQ(info.position.step_in_epoch, 7);
+}
+
+TEST_F(TrainerTest, ATargetStopsAtTheFirstValidationThatReachesItAndRecordsTheTime) {
+  auto s = setup(3);
+  s.trainer.val_every = 3;
+  s.trainer.target.metric = "val_loss";
+  s.trainer.target.value = 0.5;
+  Trainer t(std::move(s));
+  const auto result = t.fit();
+  ASSERT_TRUE(result.target_reached);
+  EXPECT_EQ(result.target_step % 3, 0);
+  EXPECT_EQ(result.global_step, result.target_step);
+  EXPECT_LT(result.global_step, 13) << "reached inside the first epoch";
+  EXPECT_LE(result.val_metrics.at("val_loss"), 0.5);
+  // The final checkpoint is where training stopped, inside the epoch.
+  const auto info = read_checkpoint_info(resolve_checkpoint(dir_));
+  EXPECT_EQ(info.position.global_step, result.global_step);
+  EXPECT_EQ(info.position.epoch, 0);
+  EXPECT_EQ(info.position.step_in_epoch, result.global_step);
+  int evals = 0;
+  bool target = false, end = false;
+  for (const auto& r : records()) {
+    if (r["kind"] == "eval") {
+      ++evals;
+      EXPECT_EQ(r["global_step"].get<int64_t>() % 3, 0);
+      EXPECT_EQ(r["val_loss"].get<double>() <= 0.5, r["global_step"].get<int64_t>() == result.target_step);
+    }
+    if (r["kind"] == "target") {
+      target = true;
+      EXPECT_EQ(r["global_step"], result.target_step);
+      EXPECT_EQ(r["metric"], "val_loss");
+      EXPECT_GT(r["time_s"].get<double>(), 0.0);
+    }
+    if (r["kind"] == "end") {
+      end = true;
+      EXPECT_EQ(r["target_reached"], true);
+      EXPECT_GE(r["time_s"].get<double>(), r["eval_s"].get<double>());
+    }
+  }
+  EXPECT_EQ(evals, result.target_step / 3);
+  EXPECT_TRUE(target);
+  EXPECT_TRUE(end);
+}
+
+TEST_F(TrainerTest, ATargetWithoutStopIsRecordedOnceAndTrainingGoesOn) {
+  auto s = setup(2);
+  s.trainer.target.metric = "loss";
+  s.trainer.target.value = 1.0;
+  s.trainer.target.stop = false;
+  Trainer t(std::move(s));
+  const auto result = t.fit();
+  EXPECT_TRUE(result.target_reached);
+  EXPECT_EQ(result.global_step, 26);
+  int targets = 0;
+  for (const auto& r : records()) targets += r["kind"] == "target";
+  EXPECT_EQ(targets, 1);
+}
+
+TEST_F(TrainerTest, WarmupAndCosineDecaySetEveryStepsLearningRate) {
+  auto s = setup(2);  // 26 steps
+  s.optim.warmup_steps = 4;
+  s.optim.decay = "cosine";
+  s.optim.min_lr_factor = 0.1;
+  Trainer t(std::move(s));
+  t.fit();
+  const LrSchedule expected{0.5, 4, 26, "cosine", 0.1};
+  int checked = 0;
+  for (const auto& r : records()) {
+    if (r["kind"] != "step") continue;
+    const int64_t step = r["global_step"].get<int64_t>();  // logged after the step, with the rate it used
+    EXPECT_DOUBLE_EQ(r["lr"].get<double>(), expected.at(step - 1)) << "step " << step;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 26);
+  EXPECT_DOUBLE_EQ(expected.at(0), 0.125);
+  EXPECT_NEAR(expected.at(25), 0.5 * (0.1 + 0.9 * 0.5 * (1 + std::cos(std::acos(-1.0) * 21.0 / 22.0))), 1e-15);
 }
 
 TEST_F(TrainerTest, AccumulatingMicroBatchesEqualsOneLargeBatch) {
