@@ -144,7 +144,7 @@ TEST_F(SurvivalCli, CsvDataTrainsWithLogisticHazardAndBadRowsAreNamed) {
   ASSERT_EQ(eval.exit_code, 0) << eval.output;
   const auto at = eval.output.find("\ntd_concordance ");
   ASSERT_NE(at, std::string::npos) << eval.output;
-  EXPECT_NEAR(std::stod(eval.output.substr(at + 16)), last["val_td_concordance"].get<double>(), 1e-9);
+  EXPECT_NEAR(std::stod(eval.output.substr(at + 16)), last["val_td_concordance"].get<double>(), 1e-6);
   // The categorical levels come from the training split and travel in the checkpoint:
   // prediction works with the training file moved away.
   const auto moved = csv + ".moved";
