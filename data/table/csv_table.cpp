@@ -159,7 +159,7 @@ CsvTable parse_csv_table(const std::string& text, const std::string& source, con
   std::vector<int64_t> lines;
   std::vector<char> kept_is_text;             // per kept column
   std::vector<int64_t> text_cols;             // kept index of each text column
-  std::vector<std::vector<std::string>> text;  // their cells
+  std::vector<std::vector<std::string>> text_cells;  // their cells
 
   size_t pos = 0;
   int64_t number = 0;
@@ -208,7 +208,7 @@ CsvTable parse_csv_table(const std::string& text, const std::string& source, con
           }
         }
       }
-      text.resize(text_cols.size());
+      text_cells.resize(text_cols.size());
       continue;
     }
 
@@ -220,7 +220,7 @@ CsvTable parse_csv_table(const std::string& text, const std::string& source, con
       const int64_t c = keep[k];
       if (kept_is_text[k]) {
         for (size_t t = 0; t < text_cols.size(); ++t) {
-          if (text_cols[t] == static_cast<int64_t>(k)) text[t].push_back(fields[static_cast<size_t>(c)]);
+          if (text_cols[t] == static_cast<int64_t>(k)) text_cells[t].push_back(fields[static_cast<size_t>(c)]);
         }
         values.push_back(std::nan(""));
         continue;
@@ -242,7 +242,7 @@ CsvTable parse_csv_table(const std::string& text, const std::string& source, con
   }
   if (header_line == 0) throw BadInput(fmt::format("{}: expected a header row of column names, got an empty file", source));
   return CsvTable(source, header_line, std::move(kept_names), std::move(values), std::move(lines),
-                  std::move(text_cols), std::move(text));
+                  std::move(text_cols), std::move(text_cells));
 }
 
 CsvTable read_csv_table(const std::string& path, const CsvOptions& options) {
