@@ -76,8 +76,10 @@ SurvivalCsvOptions survival_csv_options_from(const YAML::Node& s) {
   return o;
 }
 
-CsvTable read_survival_csv(const std::string& path, const std::vector<std::string>& text_columns) {
+CsvTable read_survival_csv(const std::string& path, const std::vector<std::string>& text_columns,
+                           const std::vector<std::string>& columns) {
   CsvOptions options;
+  options.columns = columns;
   options.text_columns = text_columns;
   options.missing = MissingCells::kAllow;
   return read_csv_table(path, options);
@@ -284,7 +286,15 @@ DataSplits SurvivalCsvDataset::load(const YAML::Node& section) {
   const auto o = survival_csv_options_from(section);
   std::vector<std::string> text = o.categorical;
   if (!o.split_column.empty()) text.push_back(o.split_column);
-  const auto file = read_survival_csv(o.path, text);
+  // With the features listed, the other columns are not read at all (they may hold anything).
+  std::vector<std::string> keep;
+  if (!o.features.empty()) {
+    keep = o.features;
+    for (const auto& c : {o.duration, o.event, o.split_column}) {
+      if (!c.empty() && std::find(keep.begin(), keep.end(), c) == keep.end()) keep.push_back(c);
+    }
+  }
+  const auto file = read_survival_csv(o.path, text, keep);
   const auto rows = split_survival_csv(file, o);
   const auto enc = fit_survival_csv_encoding(file, rows.train, o);
   DataSplits out;

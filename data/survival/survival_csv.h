@@ -47,8 +47,9 @@ SurvivalCsvOptions survival_csv_options_from(const YAML::Node& resolved_data_sec
 using SurvivalCsvEncoding = FeatureEncoding;
 
 /// Reads a survival CSV file: `text_columns` (the categorical and split
-/// columns) as text, missing numeric cells as NaN.
-CsvTable read_survival_csv(const std::string& path, const std::vector<std::string>& text_columns);
+/// columns) as text, missing numeric cells as NaN; only `columns` when given.
+CsvTable read_survival_csv(const std::string& path, const std::vector<std::string>& text_columns,
+                           const std::vector<std::string>& columns = {});
 
 /// The training rows' encoding.
 SurvivalCsvEncoding fit_survival_csv_encoding(const CsvTable& file, const std::vector<std::size_t>& rows,
