@@ -14,26 +14,6 @@
 #include "tools/commands.h"
 
 namespace tandem::cli {
-namespace {
-
-/// The feature encoding the model was trained with: the survival_csv encoding
-/// of the training split, or plain numeric columns named like the training
-/// features for other survival datasets (survival_synthetic: x0, x1, ...).
-data::SurvivalCsvEncoding training_encoding(const YAML::Node& data_section) {
-  if (data_section["type"].as<std::string>() == "survival_csv") {
-    return data::SurvivalCsvDataset::training_encoding(data_section);
-  }
-  auto train = std::dynamic_pointer_cast<data::SurvivalTable>(load_dataset(data_section).train);
-  if (!train || train->feature_names().empty()) {
-    throw BadInput(fmt::format("the checkpoint's data type '{}' is not a survival dataset with named features",
-                               data_section["type"].as<std::string>()));
-  }
-  data::SurvivalCsvEncoding enc;
-  for (const auto& name : train->feature_names()) enc.columns.push_back({name, false, 0.0, {}});
-  return enc;
-}
-
-}  // namespace
 
 void add_predict_command(CLI::App& app, Action& action) {
   struct Args {
@@ -59,13 +39,31 @@ void add_predict_command(CLI::App& app, Action& action) {
       if (predictor == nullptr) {
         throw BadInput(fmt::format("model '{}' does not predict survival", config["model"]["type"].as<std::string>()));
       }
-      const auto encoding = training_encoding(config["data"]);
+      // The training data's encoding travels in the checkpoint: the training file is not read again.
+      // Survival models keep it as YAML bytes in the buffer "feature_encoding" (models/survival/survival_net.h).
+      std::string encoding_text;
+      const auto buffers = model->named_buffers(/*recurse=*/false);
+      if (const auto* bytes = buffers.find("feature_encoding")) {
+        auto b = bytes->to(torch::kUInt8).contiguous();
+        encoding_text.assign(reinterpret_cast<const char*>(b.data_ptr<uint8_t>()), static_cast<std::size_t>(b.numel()));
+      }
+      if (encoding_text.empty()) {
+        throw BadInput(fmt::format("{}: the checkpoint holds no feature encoding (written before it was stored); "
+                                   "train the model again to predict from it",
+                                   path.string()));
+      }
+      const auto encoding = data::FeatureEncoding::from_yaml(encoding_text, path.string() + " (feature_encoding)");
       auto options = data::survival_csv_options_from(YAML::Load(
           "{path: x, duration: duration, event: event, features: '', categorical: '', split_column: '', "
-          "train_value: train, val_value: test, val_fraction: 0.2, split_seed: 0, tune_fraction: 0, missing: error}"));
+          "train_value: train, val_value: test, val_fraction: 0.2, split_seed: 0, tune_fraction: 0, "
+          "holdout_fraction: 0, missing: error}"));
       if (config["data"]["missing"]) options.impute = config["data"]["missing"].as<std::string>() == "impute";
-      const auto file = data::read_csv_file(args->data);
-      std::vector<std::size_t> rows(file.rows.size());
+      std::vector<std::string> text_columns;
+      for (const auto& c : encoding.columns) {
+        if (c.categorical) text_columns.push_back(c.name);
+      }
+      const auto file = data::read_survival_csv(args->data, text_columns);
+      std::vector<std::size_t> rows(static_cast<std::size_t>(file.rows()));
       std::iota(rows.begin(), rows.end(), 0);
       auto table = data::encode_survival_csv(file, rows, encoding, options, /*with_outcome=*/false);
 
@@ -80,7 +78,7 @@ void add_predict_command(CLI::App& app, Action& action) {
       if (args->risk) {
         auto r = predictor->risk(out).to(torch::kFloat64).contiguous();
         std::fprintf(sink, "line,risk\n");
-        for (std::size_t i = 0; i < rows.size(); ++i) std::fprintf(sink, "%d,%.9g\n", file.lines[i], r[i].item<double>());
+        for (std::size_t i = 0; i < rows.size(); ++i) std::fprintf(sink, "%lld,%.9g\n", static_cast<long long>(file.line(static_cast<int64_t>(i))), r[i].item<double>());
       } else {
         auto s = predictor->survival(out).to(torch::kFloat64).contiguous();
         auto grid = predictor->time_grid().to(torch::kFloat64).contiguous();
@@ -89,7 +87,7 @@ void add_predict_command(CLI::App& app, Action& action) {
         std::fprintf(sink, "\n");
         auto sa = s.accessor<double, 2>();
         for (std::size_t i = 0; i < rows.size(); ++i) {
-          std::fprintf(sink, "%d", file.lines[i]);
+          std::fprintf(sink, "%lld", static_cast<long long>(file.line(static_cast<int64_t>(i))));
           for (int64_t k = 0; k < s.size(1); ++k) std::fprintf(sink, ",%.6g", sa[static_cast<int64_t>(i)][k]);
           std::fprintf(sink, "\n");
         }

@@ -4,7 +4,11 @@
 # Brier score and Harrell's C as mean ± sd over the seeds.
 #
 #   bench/survival/run.sh [SEEDS] [WORKERS]     (defaults: 5 seeds, 1 worker)
+#   DATASETS="metabric" MODELS="deepsurv logistic_hazard" bench/survival/run.sh 5 2   (a subset)
 #
+# Workers go through `tandem launch --nproc-per-node WORKERS`. Recipes with
+# data.holdout_fraction report the epoch chosen on the holdout (the last
+# validation is the best epoch's weights on the test split).
 # Run from the repository root after building (build/tandem). The data are read
 # from ../shared/data and never copied; without them the script says so and
 # exits 0. Each run's directory is runs/bench_<dataset>_<model>_s<seed>/...
@@ -20,8 +24,8 @@ fi
 [[ -x $TANDEM ]] || { echo "[bench] $TANDEM not found; build first" >&2; exit 1; }
 
 printf '%-9s %-16s %5s  %-17s  %-17s  %-17s  %s\n' dataset model seeds td_concordance ibs c_index seconds
-for dataset in metabric support; do
-  for model in logistic_hazard deepsurv cox_linear; do
+for dataset in ${DATASETS:-metabric support}; do
+  for model in ${MODELS:-logistic_hazard deepsurv cox_linear}; do
     recipe=recipes/${dataset}_${model}.yaml
     results=""
     start=$(date +%s)

@@ -26,36 +26,34 @@ std::vector<std::string> split_list(const std::string& text) {
   return out;
 }
 
-std::size_t column_index(const CsvFile& f, const std::string& name, const std::string& key) {
-  auto k = f.find(name);
-  if (!k) {
-    throw BadInput(fmt::format("{}: data.{}: expected a column named '{}', got columns {}", f.path, key, name,
-                               fmt::join(f.columns, ", ")));
+std::size_t column_index(const CsvTable& f, const std::string& name, const std::string& key) {
+  const auto& cols = f.columns();
+  for (std::size_t c = 0; c < cols.size(); ++c) {
+    if (cols[c] == name) return c;
   }
-  return *k;
+  throw BadInput(fmt::format("{}: data.{}: expected a column named '{}', got columns {}", f.source(), key, name,
+                             fmt::join(cols, ", ")));
 }
 
 /// The feature columns: as listed, or every column but the outcome and split ones.
-std::vector<std::string> feature_columns(const CsvFile& f, const SurvivalCsvOptions& o) {
+std::vector<std::string> feature_columns(const CsvTable& f, const SurvivalCsvOptions& o) {
   if (!o.features.empty()) {
     for (const auto& name : o.features) column_index(f, name, "features");
     return o.features;
   }
   std::vector<std::string> out;
-  for (const auto& c : f.columns) {
+  for (const auto& c : f.columns()) {
     if (c != o.duration && c != o.event && c != o.split_column) out.push_back(c);
   }
   return out;
 }
 
-double number_at(const CsvFile& f, std::size_t row, std::size_t col, bool* missing) {
-  const auto& cell = f.rows[row][col];
-  auto v = parse_number(cell, missing);
-  if (!v && !*missing) {
-    throw BadInput(fmt::format("{}:{}: column '{}': expected a number, got '{}'", f.path, f.lines[row],
-                               f.columns[col], cell));
-  }
-  return v.value_or(std::nan(""));
+int64_t at(std::size_t i) { return static_cast<int64_t>(i); }
+
+/// A numeric cell, or NaN with *missing = true (text was refused when the file was read).
+double number_at(const CsvTable& f, std::size_t row, std::size_t col, bool* missing) {
+  *missing = f.missing(at(row), at(col));
+  return f.at(at(row), at(col));
 }
 
 }  // namespace
@@ -73,29 +71,26 @@ SurvivalCsvOptions survival_csv_options_from(const YAML::Node& s) {
   o.val_fraction = s["val_fraction"].as<double>();
   o.split_seed = s["split_seed"].as<uint64_t>();
   o.tune_fraction = s["tune_fraction"].as<double>();
+  o.holdout_fraction = s["holdout_fraction"].as<double>();
   o.impute = s["missing"].as<std::string>() == "impute";
   return o;
 }
 
-std::vector<std::string> SurvivalCsvEncoding::feature_names() const {
-  std::vector<std::string> out;
-  for (const auto& c : columns) {
-    if (!c.categorical) {
-      out.push_back(c.name);
-    } else {
-      for (const auto& level : c.levels) out.push_back(c.name + "=" + level);
-    }
-  }
-  return out;
+CsvTable read_survival_csv(const std::string& path, const std::vector<std::string>& text_columns,
+                           const std::vector<std::string>& columns) {
+  CsvOptions options;
+  options.columns = columns;
+  options.text_columns = text_columns;
+  options.missing = MissingCells::kAllow;
+  return read_csv_table(path, options);
 }
 
-std::pair<std::vector<std::size_t>, std::vector<std::size_t>> split_survival_csv(const CsvFile& f,
-                                                                                 const SurvivalCsvOptions& o) {
+SurvivalCsvRows split_survival_csv(const CsvTable& f, const SurvivalCsvOptions& o) {
   std::vector<std::size_t> train, val;
   if (!o.split_column.empty()) {
     const auto k = column_index(f, o.split_column, "split_column");
-    for (std::size_t r = 0; r < f.rows.size(); ++r) {
-      const auto& v = f.rows[r][k];
+    for (std::size_t r = 0; r < static_cast<std::size_t>(f.rows()); ++r) {
+      const auto& v = f.text(at(r), at(k));
       if (v == o.train_value) {
         train.push_back(r);
       } else if (v == o.val_value) {
@@ -103,34 +98,41 @@ std::pair<std::vector<std::size_t>, std::vector<std::size_t>> split_survival_csv
       } else {
         throw BadInput(fmt::format("{}:{}: column '{}': expected '{}' or '{}' (data.train_value, data.val_value), "
                                    "got '{}'",
-                                   f.path, f.lines[r], f.columns[k], o.train_value, o.val_value, v));
+                                   f.source(), f.line(at(r)), f.columns()[k], o.train_value, o.val_value, v));
       }
     }
   }
-  // A seeded split of `pool`: round(n * fraction) rows to validation.
-  auto seeded = [&](const std::vector<std::size_t>& pool, double fraction) {
+  // A seeded split of `pool` into (kept, taken): round(n * fraction) rows taken.
+  auto seeded = [&](const std::vector<std::size_t>& pool, double fraction, uint64_t seed,
+                    std::vector<std::size_t>* kept, std::vector<std::size_t>* taken) {
     const auto n = static_cast<int64_t>(pool.size());
-    const auto val_count = static_cast<int64_t>(std::llround(static_cast<double>(n) * fraction));
-    const auto order = permutation(n, o.split_seed);
-    train.clear();
-    val.clear();
-    for (int64_t k = 0; k < n; ++k) (k < val_count ? val : train).push_back(pool[static_cast<std::size_t>(order[k])]);
-    std::sort(train.begin(), train.end());
-    std::sort(val.begin(), val.end());
+    const auto take = static_cast<int64_t>(std::llround(static_cast<double>(n) * fraction));
+    const auto order = permutation(n, seed);
+    kept->clear();
+    taken->clear();
+    for (int64_t k = 0; k < n; ++k) (k < take ? taken : kept)->push_back(pool[static_cast<std::size_t>(order[k])]);
+    std::sort(kept->begin(), kept->end());
+    std::sort(taken->begin(), taken->end());
   };
   if (o.split_column.empty()) {
-    std::vector<std::size_t> all(f.rows.size());
+    std::vector<std::size_t> all(static_cast<std::size_t>(f.rows()));
     for (std::size_t r = 0; r < all.size(); ++r) all[r] = r;
-    seeded(all, o.val_fraction);
+    seeded(all, o.val_fraction, o.split_seed, &train, &val);
   } else if (o.tune_fraction > 0) {
     const auto pool = train;  // the test rows are left out entirely
-    seeded(pool, o.tune_fraction);
+    seeded(pool, o.tune_fraction, o.split_seed, &train, &val);
   }
-  if (train.empty()) throw BadInput(fmt::format("{}: expected training rows, got none", f.path));
-  return {train, val};
+  std::vector<std::size_t> holdout;
+  if (o.holdout_fraction > 0) {
+    const auto pool = train;
+    // Its own seed, so the holdout does not repeat the tuning split's order.
+    seeded(pool, o.holdout_fraction, o.split_seed + 0x9e3779b97f4a7c15ULL, &train, &holdout);
+  }
+  if (train.empty()) throw BadInput(fmt::format("{}: expected training rows, got none", f.source()));
+  return {train, val, holdout};
 }
 
-SurvivalCsvEncoding fit_survival_csv_encoding(const CsvFile& f, const std::vector<std::size_t>& rows,
+SurvivalCsvEncoding fit_survival_csv_encoding(const CsvTable& f, const std::vector<std::size_t>& rows,
                                               const SurvivalCsvOptions& o) {
   const std::set<std::string> categorical(o.categorical.begin(), o.categorical.end());
   for (const auto& name : categorical) column_index(f, name, "categorical");
@@ -143,9 +145,8 @@ SurvivalCsvEncoding fit_survival_csv_encoding(const CsvFile& f, const std::vecto
     if (c.categorical) {
       std::set<std::string> levels;
       for (auto r : rows) {
-        bool missing = false;
-        parse_number(f.rows[r][k], &missing);
-        if (!missing) levels.insert(f.rows[r][k]);
+        const auto& cell = f.text(at(r), at(k));
+        if (!is_missing_cell(cell)) levels.insert(cell);
       }
       c.levels.assign(levels.begin(), levels.end());
     } else {
@@ -162,11 +163,13 @@ SurvivalCsvEncoding fit_survival_csv_encoding(const CsvFile& f, const std::vecto
     }
     enc.columns.push_back(std::move(c));
   }
-  if (enc.columns.empty()) throw BadInput(fmt::format("{}: expected at least one feature column, got none", f.path));
+  if (enc.columns.empty()) {
+    throw BadInput(fmt::format("{}: expected at least one feature column, got none", f.source()));
+  }
   return enc;
 }
 
-std::shared_ptr<SurvivalTable> encode_survival_csv(const CsvFile& f, const std::vector<std::size_t>& rows,
+std::shared_ptr<SurvivalTable> encode_survival_csv(const CsvTable& f, const std::vector<std::size_t>& rows,
                                                    const SurvivalCsvEncoding& enc, const SurvivalCsvOptions& o,
                                                    bool with_outcome) {
   const auto names = enc.feature_names();
@@ -188,18 +191,18 @@ std::shared_ptr<SurvivalTable> encode_survival_csv(const CsvFile& f, const std::
   const std::string fix = "; set data.missing=impute to fill missing features (training mean, or no level)";
   for (int64_t i = 0; i < n; ++i) {
     const auto r = rows[static_cast<std::size_t>(i)];
-    const auto where = fmt::format("{}:{}", f.path, f.lines[r]);
+    const auto where = fmt::format("{}:{}", f.source(), f.line(at(r)));
     if (with_outcome) {
       bool missing = false;
       const double t = number_at(f, r, dcol, &missing);
       if (missing || !(t >= 0) || !std::isfinite(t)) {
-        throw BadInput(fmt::format("{}: column '{}' (data.duration): expected a number >= 0, got '{}'", where,
-                                   o.duration, f.rows[r][dcol]));
+        throw BadInput(fmt::format("{}: column '{}' (data.duration): expected a number >= 0, got {}", where,
+                                   o.duration, missing ? std::string("a missing value") : fmt::format("'{}'", t)));
       }
       const double e = number_at(f, r, ecol, &missing);
       if (missing || (e != 0.0 && e != 1.0)) {
-        throw BadInput(fmt::format("{}: column '{}' (data.event): expected 0 (censored) or 1 (event), got '{}'",
-                                   where, o.event, f.rows[r][ecol]));
+        throw BadInput(fmt::format("{}: column '{}' (data.event): expected 0 (censored) or 1 (event), got {}", where,
+                                   o.event, missing ? std::string("a missing value") : fmt::format("'{}'", e)));
       }
       da[i] = t;
       ea[i] = e;
@@ -207,10 +210,15 @@ std::shared_ptr<SurvivalTable> encode_survival_csv(const CsvFile& f, const std::
     int64_t j = 0;
     for (std::size_t c = 0; c < enc.columns.size(); ++c) {
       const auto& col = enc.columns[c];
-      const auto& cell = f.rows[r][cols[c]];
       bool missing = false;
       if (col.categorical) {
-        parse_number(cell, &missing);
+        if (!f.is_text(at(cols[c]))) {
+          throw BadInput(fmt::format("{}: column '{}' was not read as text; read the file with its categorical "
+                                     "columns as text columns",
+                                     f.source(), col.name));
+        }
+        const auto& cell = f.text(at(r), at(cols[c]));
+        missing = is_missing_cell(cell);
         if (missing && !o.impute) {
           throw BadInput(fmt::format("{}: column '{}': expected a value, got a missing one{}", where, col.name, fix));
         }
@@ -232,7 +240,9 @@ std::shared_ptr<SurvivalTable> encode_survival_csv(const CsvFile& f, const std::
       }
     }
   }
-  return std::make_shared<SurvivalTable>(x, duration, event, torch::Tensor(), names);
+  auto table = std::make_shared<SurvivalTable>(x, duration, event, torch::Tensor(), names);
+  table->set_encoding(enc);
+  return table;
 }
 
 recipe::Section SurvivalCsvDataset::schema() {
@@ -259,6 +269,12 @@ recipe::Section SurvivalCsvDataset::schema() {
       .def(0.0)
       .min(0)
       .less_than(1);
+  s.add("holdout_fraction", Type::kFloat, "Share of the training rows (seeded by split_seed) taken out of training; "
+                                          "the survival models keep the weights of the epoch with the lowest loss "
+                                          "on them (early stopping without the test rows). 0: off.")
+      .def(0.0)
+      .min(0)
+      .less_than(1);
   s.add("missing", Type::kChoice, "Missing feature values: stop with an error, or impute (training mean; no level "
                                   "for a categorical column). Missing durations and events are always errors.")
       .def("error")
@@ -268,19 +284,25 @@ recipe::Section SurvivalCsvDataset::schema() {
 
 DataSplits SurvivalCsvDataset::load(const YAML::Node& section) {
   const auto o = survival_csv_options_from(section);
-  const auto file = read_csv_file(o.path);
-  const auto [train_rows, val_rows] = split_survival_csv(file, o);
-  const auto enc = fit_survival_csv_encoding(file, train_rows, o);
+  std::vector<std::string> text = o.categorical;
+  if (!o.split_column.empty()) text.push_back(o.split_column);
+  // With the features listed, the other columns are not read at all (they may hold anything).
+  std::vector<std::string> keep;
+  if (!o.features.empty()) {
+    keep = o.features;
+    for (const auto& c : {o.duration, o.event, o.split_column}) {
+      if (!c.empty() && std::find(keep.begin(), keep.end(), c) == keep.end()) keep.push_back(c);
+    }
+  }
+  const auto file = read_survival_csv(o.path, text, keep);
+  const auto rows = split_survival_csv(file, o);
+  const auto enc = fit_survival_csv_encoding(file, rows.train, o);
   DataSplits out;
-  out.train = encode_survival_csv(file, train_rows, enc, o, true);
-  if (!val_rows.empty()) out.val = encode_survival_csv(file, val_rows, enc, o, true);
+  auto train = encode_survival_csv(file, rows.train, enc, o, true);
+  if (!rows.holdout.empty()) train->set_holdout(encode_survival_csv(file, rows.holdout, enc, o, true));
+  out.train = train;
+  if (!rows.val.empty()) out.val = encode_survival_csv(file, rows.val, enc, o, true);
   return out;
-}
-
-SurvivalCsvEncoding SurvivalCsvDataset::training_encoding(const YAML::Node& section) {
-  const auto o = survival_csv_options_from(section);
-  const auto file = read_csv_file(o.path);
-  return fit_survival_csv_encoding(file, split_survival_csv(file, o).first, o);
 }
 
 TANDEM_REGISTER_DATASET("survival_csv", SurvivalCsvDataset);

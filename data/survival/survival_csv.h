@@ -6,17 +6,21 @@
 /// seeded shuffle. Feature standardisation is not done here: the survival
 /// models fit it on the training split and keep it with their weights.
 ///
-/// Errors name file:line, the column, what was expected and what was got:
-/// negative or missing durations, events other than 0/1, missing feature
-/// values (unless data.missing is `impute`), text in a numeric column, a
-/// categorical level the training split does not have.
+/// The file is read by tandem::table (data/table) with the categorical and
+/// split columns as text and missing numeric cells allowed through, so this
+/// loader decides about them. Errors name file:line, the column, what was
+/// expected and what was got: negative or missing durations, events other than
+/// 0/1, missing feature values (unless data.missing is `impute`), text in a
+/// numeric column (the table's message), a categorical level the training
+/// split does not have.
 #include <yaml-cpp/yaml.h>
 
 #include <string>
 #include <vector>
 
-#include "data/survival/csv_file.h"
+#include "data/survival/encoding.h"
 #include "data/survival/survival_table.h"
+#include "data/table/csv_table.h"
 #include "framework/recipe/schema.h"
 
 namespace tandem::data {
@@ -33,42 +37,39 @@ struct SurvivalCsvOptions {
   double val_fraction = 0.2;
   uint64_t split_seed = 0;
   double tune_fraction = 0;  ///< with split_column: validate on this share of the training rows instead
+  double holdout_fraction = 0;  ///< share of the training rows held out for choosing the best epoch
   bool impute = false;  ///< missing features: false = error, true = training mean / no level
 };
 
 SurvivalCsvOptions survival_csv_options_from(const YAML::Node& resolved_data_section);
 
 /// How features are turned into numbers, fitted on the training rows.
-struct SurvivalCsvEncoding {
-  struct Column {
-    std::string name;
-    bool categorical = false;
-    double mean = 0;                  ///< numeric: training mean (for imputation)
-    std::vector<std::string> levels;  ///< categorical: sorted training levels
-  };
-  std::vector<Column> columns;
-  std::vector<std::string> feature_names() const;  ///< one per encoded column ("sex=1" for a level)
-};
+using SurvivalCsvEncoding = FeatureEncoding;
+
+/// Reads a survival CSV file: `text_columns` (the categorical and split
+/// columns) as text, missing numeric cells as NaN; only `columns` when given.
+CsvTable read_survival_csv(const std::string& path, const std::vector<std::string>& text_columns,
+                           const std::vector<std::string>& columns = {});
 
 /// The training rows' encoding.
-SurvivalCsvEncoding fit_survival_csv_encoding(const CsvFile& file, const std::vector<std::size_t>& rows,
+SurvivalCsvEncoding fit_survival_csv_encoding(const CsvTable& file, const std::vector<std::size_t>& rows,
                                               const SurvivalCsvOptions& options);
 
 /// Encodes `rows` of `file`. With `with_outcome` the duration and event columns
 /// are read and checked; without, they are zeros (for prediction).
-std::shared_ptr<SurvivalTable> encode_survival_csv(const CsvFile& file, const std::vector<std::size_t>& rows,
+std::shared_ptr<SurvivalTable> encode_survival_csv(const CsvTable& file, const std::vector<std::size_t>& rows,
                                                    const SurvivalCsvEncoding& encoding,
                                                    const SurvivalCsvOptions& options, bool with_outcome);
 
-/// Training and validation row indices of `file` under `options`.
-std::pair<std::vector<std::size_t>, std::vector<std::size_t>> split_survival_csv(const CsvFile& file,
-                                                                                 const SurvivalCsvOptions& options);
+/// Training, validation and holdout row indices of `file` under `options`.
+struct SurvivalCsvRows {
+  std::vector<std::size_t> train, val, holdout;
+};
+SurvivalCsvRows split_survival_csv(const CsvTable& file, const SurvivalCsvOptions& options);
 
 struct SurvivalCsvDataset {
   static recipe::Section schema();
   static DataSplits load(const YAML::Node& section);
-  /// The training split's encoding of a resolved `data:` section (for `tandem predict`).
-  static SurvivalCsvEncoding training_encoding(const YAML::Node& section);
 };
 
 }  // namespace tandem::data

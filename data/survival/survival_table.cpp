@@ -9,7 +9,8 @@ SurvivalTable::SurvivalTable(torch::Tensor x, torch::Tensor duration, torch::Ten
     : x_(x.to(torch::kFloat32).contiguous()),
       duration_(duration.to(torch::kFloat32).contiguous()),
       event_(event.to(torch::kFloat32).contiguous()),
-      feature_names_(std::move(feature_names)) {
+      feature_names_(std::move(feature_names)),
+      encoding_(FeatureEncoding::numeric(feature_names_)) {
   const int64_t n = duration_.size(0);
   if (x_.dim() != 2 || x_.size(0) != n || event_.size(0) != n) {
     throw std::invalid_argument("SurvivalTable: x must be [n, p] and duration, event [n]");

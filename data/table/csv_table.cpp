@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -80,6 +81,14 @@ bool parse_double(std::string_view cell, double* out) {
   return ec == std::errc() && ptr == end && std::isfinite(*out);
 }
 
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  }
+  return true;
+}
+
 std::string list(const std::vector<std::string>& names) {
   std::string s;
   for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
@@ -87,6 +96,36 @@ std::string list(const std::vector<std::string>& names) {
 }
 
 }  // namespace
+
+bool is_missing_cell(std::string_view cell) {
+  cell = trim(cell);
+  return cell.empty() || iequals(cell, "na") || iequals(cell, "nan") || iequals(cell, "null");
+}
+
+CsvTable::CsvTable(std::string source, int64_t header_line, std::vector<std::string> columns,
+                   std::vector<double> values, std::vector<int64_t> lines, std::vector<int64_t> text_cols,
+                   std::vector<std::vector<std::string>> text)
+    : CsvTable(std::move(source), header_line, std::move(columns), std::move(values), std::move(lines)) {
+  text_cols_ = std::move(text_cols);
+  text_ = std::move(text);
+}
+
+bool CsvTable::missing(int64_t row, int64_t col) const { return !is_text(col) && std::isnan(at(row, col)); }
+
+bool CsvTable::is_text(int64_t col) const {
+  for (int64_t c : text_cols_) {
+    if (c == col) return true;
+  }
+  return false;
+}
+
+const std::string& CsvTable::text(int64_t row, int64_t col) const {
+  for (size_t k = 0; k < text_cols_.size(); ++k) {
+    if (text_cols_[k] == col) return text_[k][static_cast<size_t>(row)];
+  }
+  throw BadInput(fmt::format("{}: column '{}' was read as numbers; list it in the reader's text_columns to read it "
+                             "as text", source_, columns_.at(static_cast<size_t>(col))));
+}
 
 CsvTable::CsvTable(std::string source, int64_t header_line, std::vector<std::string> columns,
                    std::vector<double> values, std::vector<int64_t> lines)
@@ -118,6 +157,9 @@ CsvTable parse_csv_table(const std::string& text, const std::string& source, con
   std::vector<std::string> kept_names;
   std::vector<double> values;
   std::vector<int64_t> lines;
+  std::vector<char> kept_is_text;             // per kept column
+  std::vector<int64_t> text_cols;             // kept index of each text column
+  std::vector<std::vector<std::string>> text_cells;  // their cells
 
   size_t pos = 0;
   int64_t number = 0;
@@ -155,6 +197,18 @@ CsvTable parse_csv_table(const std::string& text, const std::string& source, con
           kept_names.push_back(name);
         }
       }
+      CsvTable names_only(source, header_line, header, {}, {});
+      kept_is_text.assign(keep.size(), 0);
+      for (const auto& name : options.text_columns) {
+        const int64_t at = names_only.index(name);
+        for (size_t k = 0; k < keep.size(); ++k) {
+          if (keep[k] == at && !kept_is_text[k]) {
+            kept_is_text[k] = 1;
+            text_cols.push_back(static_cast<int64_t>(k));
+          }
+        }
+      }
+      text_cells.resize(text_cols.size());
       continue;
     }
 
@@ -162,10 +216,22 @@ CsvTable parse_csv_table(const std::string& text, const std::string& source, con
       throw BadInput(fmt::format("{}: expected {} cells as in the header (line {}), got {}", where, header.size(),
                                  header_line, fields.size()));
     }
-    for (int64_t c : keep) {
+    for (size_t k = 0; k < keep.size(); ++k) {
+      const int64_t c = keep[k];
+      if (kept_is_text[k]) {
+        for (size_t t = 0; t < text_cols.size(); ++t) {
+          if (text_cols[t] == static_cast<int64_t>(k)) text_cells[t].push_back(fields[static_cast<size_t>(c)]);
+        }
+        values.push_back(std::nan(""));
+        continue;
+      }
       double v = 0;
       if (!parse_double(fields[static_cast<size_t>(c)], &v)) {
         const auto& cell = fields[static_cast<size_t>(c)];
+        if (options.missing == MissingCells::kAllow && is_missing_cell(cell)) {
+          values.push_back(std::nan(""));
+          continue;
+        }
         throw BadInput(fmt::format("{}: column '{}' (column {}): expected a finite number, got {}", where,
                                    header[static_cast<size_t>(c)], c + 1,
                                    cell.empty() ? std::string("an empty cell") : "'" + cell + "'"));
@@ -175,7 +241,8 @@ CsvTable parse_csv_table(const std::string& text, const std::string& source, con
     lines.push_back(number);
   }
   if (header_line == 0) throw BadInput(fmt::format("{}: expected a header row of column names, got an empty file", source));
-  return CsvTable(source, header_line, std::move(kept_names), std::move(values), std::move(lines));
+  return CsvTable(source, header_line, std::move(kept_names), std::move(values), std::move(lines),
+                  std::move(text_cols), std::move(text_cells));
 }
 
 CsvTable read_csv_table(const std::string& path, const CsvOptions& options) {

@@ -82,6 +82,7 @@ torch::Tensor DeepSurv::loss(const Batch& batch, const torch::Tensor& eta) {
 }
 
 void DeepSurv::refresh(const Dataset& train) {
+  SurvivalNet::refresh(train);  // first: the baseline is for the weights forward() evaluates with
   torch::NoGradGuard no_grad;
   const bool was_training = is_training();
   eval();

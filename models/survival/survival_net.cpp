@@ -2,6 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "data/survival/survival_table.h"
 #include "framework/core/error.h"
 #include "models/survival/brier.h"
 #include "models/survival/concordance.h"
@@ -22,7 +27,35 @@ SurvivalNet::SurvivalNet(const SurvivalNetOptions& options, int64_t outputs) : o
   mean_ = register_buffer("x_mean", torch::zeros({1}));
   scale_ = register_buffer("x_scale", torch::ones({1}));
   grid_ = register_buffer("time_grid", torch::zeros({1}));
+  encoding_ = register_buffer("feature_encoding", torch::zeros({0}, torch::kUInt8));
+  // The network's layout depends on the options only, so the best_* buffers
+  // can be named now; prepare() or a checkpoint gives their shapes.
+  for (auto& [name, tensor] : net_state()) {
+    std::string key = "best_" + name;
+    std::replace(key.begin(), key.end(), '.', '_');
+    best_.emplace_back(name, register_buffer(key, torch::zeros_like(tensor)));
+  }
+  has_best_ = register_buffer("has_best", torch::zeros({}));
+  best_loss_ = register_buffer("best_holdout_loss", torch::full({}, std::numeric_limits<double>::infinity(),
+                                                                 torch::kFloat64));
 }
+
+std::vector<std::pair<std::string, torch::Tensor>> SurvivalNet::net_state() const {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (const auto& p : net_->named_parameters()) out.emplace_back(p.key(), p.value());
+  for (const auto& b : net_->named_buffers()) out.emplace_back(b.key(), b.value());
+  return out;
+}
+
+std::string SurvivalNet::feature_encoding() const {
+  auto bytes = encoding_.contiguous();
+  const auto* p = bytes.data_ptr<uint8_t>();
+  return std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(bytes.numel()));
+}
+
+bool SurvivalNet::has_best() const { return has_best_.item<double>() > 0; }
+
+double SurvivalNet::best_holdout_loss() const { return best_loss_.item<double>(); }
 
 void SurvivalNet::add_network_keys(recipe::Section& s) {
   using recipe::Type;
@@ -71,16 +104,65 @@ void SurvivalNet::prepare(const Dataset& train) {
   const auto& x = b.at("x");
   torch::NoGradGuard no_grad;
   if (options_.standardize) {
-    mean_.set_(x.mean(0));
-    // A constant column keeps scale 1 rather than dividing by zero.
+    // Indicator columns (only 0 and 1 in training) stay as they are, as pycox's
+    // examples leave METABRIC's four binary columns; a constant column keeps
+    // scale 1 rather than dividing by zero.
+    auto binary = ((x == 0) | (x == 1)).all(0);
     auto sd = x.std(0, /*unbiased=*/false);
-    scale_.set_(torch::where(sd > 0, sd, torch::ones_like(sd)));
+    mean_.set_(torch::where(binary, torch::zeros_like(sd), x.mean(0)));
+    scale_.set_(torch::where(binary | (sd <= 0), torch::ones_like(sd), sd));
   } else {
     mean_.set_(torch::zeros({x.size(1)}));
     scale_.set_(torch::ones({x.size(1)}));
   }
   net_ = replace_module("net", build(x.size(1)));
+  const auto state = net_state();
+  for (std::size_t k = 0; k < best_.size(); ++k) best_[k].second.set_(state[k].second.detach().clone());
+  has_best_.fill_(0);
+  best_loss_.fill_(std::numeric_limits<double>::infinity());
+  std::string text;
+  if (const auto* table = dynamic_cast<const data::SurvivalTable*>(&train)) text = table->encoding().to_yaml();
+  encoding_.set_(torch::from_blob(text.data(), {static_cast<int64_t>(text.size())}, torch::kUInt8).clone());
   prepare_grid(b.at("duration"), b.at("event"));
+}
+
+void SurvivalNet::refresh(const Dataset& train) {
+  const auto* table = dynamic_cast<const data::SurvivalTable*>(&train);
+  if (table == nullptr || !table->holdout() || table->holdout()->size() == 0) return;
+  const auto& holdout = *table->holdout();
+  std::vector<int64_t> all(static_cast<std::size_t>(holdout.size()));
+  for (int64_t i = 0; i < holdout.size(); ++i) all[static_cast<std::size_t>(i)] = i;
+  const Batch b = holdout.get(all);
+  torch::NoGradGuard no_grad;
+  const bool was_training = is_training();
+  net_->eval();
+  // The current weights, not forward(): that may already use the best ones.
+  const double current = loss(b, net_->forward(inputs(b.at("x")))).item<double>();
+  if (was_training) net_->train();
+  if (!(current < best_loss_.item<double>())) return;
+  best_loss_.fill_(current);
+  const auto state = net_state();
+  for (std::size_t k = 0; k < best_.size(); ++k) best_[k].second.copy_(state[k].second);
+  has_best_.fill_(1);
+}
+
+torch::Tensor SurvivalNet::forward_best(const torch::Tensor& x) const {
+  std::map<std::string, torch::Tensor> w(best_.begin(), best_.end());
+  torch::Tensor h = x;
+  int64_t k = 0;
+  for (const auto& layer : net_->children()) {
+    const std::string at = std::to_string(k++) + ".";
+    if (layer->as<torch::nn::Linear>() != nullptr) {
+      h = torch::nn::functional::linear(h, w.at(at + "weight"), w.at(at + "bias"));
+    } else if (auto* bn = layer->as<torch::nn::BatchNorm1d>()) {
+      h = torch::batch_norm(h, w.at(at + "weight"), w.at(at + "bias"), w.at(at + "running_mean"),
+                            w.at(at + "running_var"), /*training=*/false, bn->options.momentum().value_or(0.1),
+                            bn->options.eps(), /*cudnn_enabled=*/false);
+    } else if (layer->as<torch::nn::ReLU>() != nullptr) {
+      h = torch::relu(h);
+    }  // Dropout: the identity in evaluation mode.
+  }
+  return h;
 }
 
 void SurvivalNet::set_grid(const torch::Tensor& grid) {
@@ -96,7 +178,10 @@ torch::Tensor SurvivalNet::inputs(const torch::Tensor& x) const {
   return (x - mean_) / scale_;
 }
 
-torch::Tensor SurvivalNet::forward(const Batch& batch) { return net_->forward(inputs(batch.at("x"))); }
+torch::Tensor SurvivalNet::forward(const Batch& batch) {
+  if (!is_training() && has_best()) return forward_best(inputs(batch.at("x")));
+  return net_->forward(inputs(batch.at("x")));
+}
 
 MetricSums SurvivalNet::metrics(const Batch& batch, const torch::Tensor& output) {
   const double n = static_cast<double>(batch.size);

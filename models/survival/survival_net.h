@@ -8,7 +8,19 @@
 /// "event" float32 [B]. The input width p, the standardisation (mean and
 /// standard deviation of each training feature) and the model's time grid are
 /// fitted in prepare() from the training split and kept in buffers, so a
-/// checkpoint carries them; the network is built there with p inputs.
+/// checkpoint carries them; the network is built there with p inputs. Columns
+/// that hold only 0 and 1 in training (indicators, one-hot levels) are left as
+/// they are, as in pycox's examples; the others are standardised. The feature
+/// encoding of the training data (column names, one-hot levels, imputation
+/// means) is kept too, as YAML text in a byte buffer, for `tandem predict`.
+///
+/// Best epoch: when the training split carries a holdout (data.holdout_fraction),
+/// refresh() computes the loss on it under the current weights and, when it is
+/// the lowest so far, copies the network's parameters and buffers into
+/// `best_*` buffers. From the first such copy on, forward() in evaluation mode
+/// uses the best weights (validation, eval, predict, the Breslow baseline), while
+/// training goes on with the current ones: the checkpoint at the end holds the
+/// best epoch's network, as pycox's early stopping with best-weights reloading.
 #include <torch/torch.h>
 #include <yaml-cpp/yaml.h>
 
@@ -59,7 +71,15 @@ class SurvivalNet : public Model, public SurvivalPredictor {
   /// Fits the standardisation, builds the network for the data's width and
   /// calls prepare_grid().
   void prepare(const Dataset& train) override;
+  /// With a holdout: keeps the weights with the lowest holdout loss (see above).
+  void refresh(const Dataset& train) override;
 
+  /// The training data's feature encoding (data::FeatureEncoding::to_yaml), empty if unknown.
+  std::string feature_encoding() const;
+  /// Whether forward() in evaluation mode uses weights chosen on a holdout.
+  bool has_best() const;
+  /// The lowest holdout loss so far (infinity before the first).
+  double best_holdout_loss() const;
  protected:
   /// Sets the time grid (and any other buffer) from the training durations and events.
   virtual void prepare_grid(const torch::Tensor& duration, const torch::Tensor& event) = 0;
@@ -70,11 +90,17 @@ class SurvivalNet : public Model, public SurvivalPredictor {
 
  private:
   torch::nn::Sequential build(int64_t in_features) const;
+  /// The network's state by name (parameters and buffers), as the best_* buffers mirror it.
+  std::vector<std::pair<std::string, torch::Tensor>> net_state() const;
+  /// forward() with the best_* weights, in evaluation mode (no dropout, batch norm from running statistics).
+  torch::Tensor forward_best(const torch::Tensor& inputs) const;
 
   SurvivalNetOptions options_;
   int64_t outputs_;
   torch::nn::Sequential net_{nullptr};
-  torch::Tensor mean_, scale_, grid_;
+  torch::Tensor mean_, scale_, grid_, encoding_;
+  std::vector<std::pair<std::string, torch::Tensor>> best_;  ///< net_state() name -> its best_* buffer
+  torch::Tensor has_best_, best_loss_;
 };
 
 }  // namespace tandem::models

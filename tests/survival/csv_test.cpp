@@ -88,12 +88,14 @@ TEST_F(SurvivalCsv, BadValuesNameFileLineColumnAndValue) {
             std::string::npos)
       << msg;
   msg = error_of("a,duration,event\n1,,1\n");
-  EXPECT_NE(msg.find("d.csv:2: column 'duration' (data.duration): expected a number >= 0, got ''"), std::string::npos)
+  EXPECT_NE(msg.find("d.csv:2: column 'duration' (data.duration): expected a number >= 0, got a missing value"),
+            std::string::npos)
       << msg;
+  // Text in a numeric column and a short row: tandem::table's messages.
   msg = error_of("a,duration,event\nxyz,2,1\n");
-  EXPECT_NE(msg.find("d.csv:2: column 'a': expected a number, got 'xyz'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("d.csv:2: column 'a' (column 1): expected a finite number, got 'xyz'"), std::string::npos) << msg;
   msg = error_of("a,duration,event\n1,2\n");
-  EXPECT_NE(msg.find("d.csv:2: expected 3 fields as in the header, got 2"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("d.csv:2: expected 3 cells as in the header (line 1), got 2"), std::string::npos) << msg;
   msg = error_of(kGood, "categorical: group, split_column: split, features: 'age,group', train_value: train, "
                         "val_value: nope");
   EXPECT_NE(msg.find("d.csv:4: column 'split': expected 'train' or 'nope'"), std::string::npos) << msg;
@@ -114,6 +116,34 @@ TEST_F(SurvivalCsv, ImputeFillsTheTrainingMean) {
   auto val = std::dynamic_pointer_cast<SurvivalTable>(d.val);
   EXPECT_TRUE(torch::equal(train->x(), torch::tensor({{1.f}, {3.f}, {2.f}})));
   EXPECT_TRUE(torch::equal(val->x(), torch::tensor({{2.f}})));
+}
+
+TEST_F(SurvivalCsv, HoldoutComesFromTheTrainingRowsAndTheEncodingRoundTrips) {
+  std::string text = "age,group,duration,event,split\n";
+  for (int i = 0; i < 20; ++i) {
+    text += std::to_string(30 + i) + "," + (i % 2 ? "a" : "b") + "," + std::to_string(i + 1) + ",1," +
+            (i < 15 ? "train" : "test") + "\n";
+  }
+  auto d = SurvivalCsvDataset::load(
+      section(text, "categorical: group, split_column: split, holdout_fraction: 0.2, split_seed: 3"));
+  auto train = std::dynamic_pointer_cast<SurvivalTable>(d.train);
+  ASSERT_TRUE(train && train->holdout());
+  // round(15 * 0.2) = 3 of the 15 training rows; the 5 test rows stay the validation split.
+  EXPECT_EQ(train->size(), 12);
+  EXPECT_EQ(train->holdout()->size(), 3);
+  EXPECT_EQ(d.val->size(), 5);
+  auto ages = torch::cat({train->x().select(1, 0), train->holdout()->x().select(1, 0)});
+  EXPECT_EQ(std::get<0>(torch::_unique(ages)).numel(), 15) << "holdout and training rows must not overlap";
+  EXPECT_LT(train->holdout()->x().select(1, 0).max().item<float>(), 45.f) << "no test row in the holdout";
+  // The encoding written into a model reads back exactly.
+  const auto& enc = train->encoding();
+  ASSERT_EQ(enc.columns.size(), 2u);
+  const auto back = FeatureEncoding::from_yaml(enc.to_yaml(), "test");
+  EXPECT_EQ(back.feature_names(), (std::vector<std::string>{"age", "group=a", "group=b"}));
+  EXPECT_EQ(back.columns[0].mean, enc.columns[0].mean);
+  EXPECT_FALSE(back.columns[0].categorical);
+  EXPECT_EQ(back.columns[1].levels, (std::vector<std::string>{"a", "b"}));
+  EXPECT_THROW(FeatureEncoding::from_yaml("{a: 1}", "x"), BadInput);
 }
 
 }  // namespace

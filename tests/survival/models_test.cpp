@@ -130,6 +130,67 @@ TEST(SurvivalModels, CheckpointRestoresTheFittedShapesAndBuffers) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(SurvivalModels, IndicatorColumnsAreNotStandardised) {
+  DeepSurv m(section("deepsurv", "dropout: 0.0"));
+  auto data = five();  // column 0: 0..4, column 1: 0/1
+  m.prepare(*data);
+  auto buffers = m.named_buffers(/*recurse=*/false);
+  EXPECT_TRUE(torch::allclose(buffers["x_mean"], torch::tensor({2.0f, 0.0f}))) << buffers["x_mean"];
+  EXPECT_TRUE(torch::allclose(buffers["x_scale"], torch::tensor({std::sqrt(2.0f), 1.0f}))) << buffers["x_scale"];
+}
+
+TEST(SurvivalModels, EvaluationUsesTheWeightsWithTheLowestHoldoutLoss) {
+  for (const std::string type : {"deepsurv", "logistic_hazard"}) {
+    SCOPED_TRACE(type);
+    auto data = data::make_synthetic_survival({300, 100, 5, false, 1.5, 10, 15, 5});
+    auto train = std::static_pointer_cast<data::SurvivalTable>(data.train);
+    auto val = std::static_pointer_cast<data::SurvivalTable>(data.val);
+    train->set_holdout(val);
+    torch::manual_seed(0);
+    auto model = create_model(section(type, "hidden: [8], dropout: 0.0"));
+    auto* net = dynamic_cast<SurvivalNet*>(model.get());
+    ASSERT_NE(net, nullptr);
+    model->prepare(*train);
+    EXPECT_FALSE(net->has_best());
+    // Fit a little so the weights are good, then remember what evaluation gives.
+    torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(0.02));
+    auto all = train->get([&] {
+      std::vector<int64_t> i(static_cast<std::size_t>(train->size()));
+      for (std::size_t k = 0; k < i.size(); ++k) i[k] = static_cast<int64_t>(k);
+      return i;
+    }());
+    model->train();
+    for (int step = 0; step < 60; ++step) {
+      adam.zero_grad();
+      model->loss(all, model->forward(all)).backward();
+      adam.step();
+    }
+    model->refresh(*train);
+    ASSERT_TRUE(net->has_best());
+    const double best = net->best_holdout_loss();
+    model->eval();
+    const auto probe = val->get({0, 1, 2, 3, 4});
+    const auto good = model->forward(probe);
+    // Ruin the weights: the holdout loss rises, so evaluation keeps the good ones ...
+    {
+      torch::NoGradGuard g;
+      for (auto& p : model->parameters()) p.mul_(-3.0);
+    }
+    model->refresh(*train);
+    EXPECT_EQ(net->best_holdout_loss(), best);
+    EXPECT_TRUE(torch::allclose(model->forward(probe), good));
+    // ... while training mode runs the current (ruined) weights.
+    model->train();
+    EXPECT_FALSE(torch::allclose(model->forward(probe), good));
+    // Without a holdout nothing is chosen.
+    train->set_holdout(nullptr);
+    auto plain = create_model(section(type, "hidden: [8], dropout: 0.0"));
+    plain->prepare(*train);
+    plain->refresh(*train);
+    EXPECT_FALSE(dynamic_cast<SurvivalNet*>(plain.get())->has_best());
+  }
+}
+
 /// Trains `type` on synthetic data through the Trainer and returns the
 /// validation metrics plus the true model's concordance on the same subjects.
 std::pair<MetricValues, double> train_on_synthetic(const std::string& type, bool nonlinear) {

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <filesystem>
 #include <fstream>
 
@@ -88,6 +90,46 @@ TEST(CsvTable, MalformedFilesAreErrors) {
             std::string::npos);
   EXPECT_NE(bad_input([] { read_csv_table("/nonexistent/x.csv"); }).find("/nonexistent/x.csv: cannot read"),
             std::string::npos);
+}
+
+TEST(CsvTable, TextColumnsAndMissingCellsWhenAsked) {
+  const std::string text = "g,a,split\n x ,1,train\n\"y,z\",NA,test\nx,,train\n";
+  // By default both are errors: text in a numeric column, then an empty cell.
+  EXPECT_NE(bad_input([&] { parse_csv_table(text, "t.csv"); }).find("t.csv:2: column 'g' (column 1): expected a finite number, got 'x'"),
+            std::string::npos);
+  CsvOptions text_only;
+  text_only.text_columns = {"g", "split"};
+  EXPECT_NE(bad_input([&] { parse_csv_table(text, "t.csv", text_only); }).find("t.csv:3: column 'a' (column 2): expected a finite number, got 'NA'"),
+            std::string::npos);
+  CsvOptions o = text_only;
+  o.missing = MissingCells::kAllow;
+  const CsvTable t = parse_csv_table(text, "t.csv", o);
+  ASSERT_EQ(t.rows(), 3);
+  EXPECT_TRUE(t.is_text(0));
+  EXPECT_FALSE(t.is_text(1));
+  EXPECT_EQ(t.text(0, 0), "x");
+  EXPECT_EQ(t.text(1, 0), "y,z");
+  EXPECT_EQ(t.text(2, 2), "train");
+  EXPECT_EQ(t.at(0, 1), 1.0);
+  EXPECT_FALSE(t.missing(0, 1));
+  EXPECT_TRUE(t.missing(1, 1));
+  EXPECT_TRUE(t.missing(2, 1));
+  EXPECT_TRUE(std::isnan(t.at(2, 1)));
+  EXPECT_EQ(t.line(2), 4);
+  // Text is still refused in a numeric column, and a numeric column has no text.
+  CsvOptions g_text;
+  g_text.text_columns = {"g"};
+  g_text.missing = MissingCells::kAllow;
+  EXPECT_NE(bad_input([&] { parse_csv_table("g,a\nx,abc\n", "t.csv", g_text); }).find("t.csv:2: column 'a' (column 2): expected a finite number, got 'abc'"),
+            std::string::npos);
+  EXPECT_NE(bad_input([&] { t.text(0, 1); }).find("column 'a' was read as numbers"), std::string::npos);
+  CsvOptions unknown;
+  unknown.text_columns = {"nope"};
+  EXPECT_NE(bad_input([&] { parse_csv_table(text, "t.csv", unknown); }).find("t.csv:1: expected a column named 'nope'"),
+            std::string::npos);
+  EXPECT_TRUE(is_missing_cell(" null "));
+  EXPECT_TRUE(is_missing_cell("NaN"));
+  EXPECT_FALSE(is_missing_cell("0"));
 }
 
 TEST(CsvTable, ReadsAFile) {

@@ -130,7 +130,7 @@ TEST_F(SurvivalCli, CsvDataTrainsWithLogisticHazardAndBadRowsAreNamed) {
   const auto recipe = write("csv.yaml",
                             "model: {type: logistic_hazard, hidden: [16], intervals: 10, cuts: quantiles}\n"
                             "data: {type: survival_csv, path: " + csv +
-                                ", categorical: group, split_column: split}\n"
+                                ", categorical: group, split_column: split, holdout_fraction: 0.2}\n"
                                 "optim: {type: adam, lr: 0.01}\n"
                                 "trainer: {epochs: 5, batch_size: 64, log_every: 100}\n"
                                 "launch: {timeout_s: 60}\n");
@@ -139,13 +139,27 @@ TEST_F(SurvivalCli, CsvDataTrainsWithLogisticHazardAndBadRowsAreNamed) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   auto last = last_epoch(run_dir);
   EXPECT_GT(last["val_td_concordance"].get<double>(), 0.65) << last.dump();
-  // The categorical levels come from the training split and are needed again at prediction.
+  // With a holdout the checkpoint evaluates with the best epoch's weights: eval gives the last validation.
+  auto eval = tandem("eval --checkpoint " + run_dir.string());
+  ASSERT_EQ(eval.exit_code, 0) << eval.output;
+  const auto at = eval.output.find("\ntd_concordance ");
+  ASSERT_NE(at, std::string::npos) << eval.output;
+  EXPECT_NEAR(std::stod(eval.output.substr(at + 16)), last["val_td_concordance"].get<double>(), 1e-6);
+  // The categorical levels come from the training split and travel in the checkpoint:
+  // prediction works with the training file moved away.
+  const auto moved = csv + ".moved";
+  fs::rename(csv, moved);
+  auto ok = tandem("predict --risk --checkpoint " + run_dir.string() + " --data " +
+                   write("new_ok.csv", "group,x\nb,0\na,0\n"));
+  ASSERT_EQ(ok.exit_code, 0) << ok.output;
+  EXPECT_NE(ok.output.find("line,risk\n2,"), std::string::npos) << ok.output;
   auto p = tandem("predict --risk --checkpoint " + run_dir.string() + " --data " +
                   write("new.csv", "x,group\n0,a\n0,c\n"));
   EXPECT_EQ(p.exit_code, 2) << p.output;
   EXPECT_NE(p.output.find("new.csv:3: column 'group': expected a level seen in the training split (a, b), got 'c'"),
             std::string::npos)
       << p.output;
+  fs::rename(moved, csv);
 
   const auto bad = write("bad.csv", "x,group,duration,event,split\n0.1,a,3,1,train\n0.2,b,-1,0,train\n");
   auto b = tandem("train " + recipe + " data.path=" + bad + " --run-dir " + (fs::path(dir_) / "bad").string());
