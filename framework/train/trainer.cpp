@@ -374,6 +374,11 @@ TrainResult Trainer::fit() {
     for (const auto& [name, value] : epoch_metrics) {
       if (name != "train_loss") stop = check_target(name, value) || stop;
     }
+    // A checkpoint due on the epoch's last step is written here, after the
+    // epoch's validation, positioned at the start of the next epoch.
+    if (!stop && t.checkpoint_every > 0 && pos.global_step % t.checkpoint_every == 0 && pos.global_step < planned) {
+      save(TrainingPosition{pos.epoch + 1, 0, pos.global_step});
+    }
     if (stop) {
       ++pos.epoch;  // the epoch is complete: the position is the start of the next
       pos.step_in_epoch = 0;
