@@ -5,6 +5,7 @@
 #include "framework/core/blas_check.h"
 #include "framework/core/error.h"
 #include "framework/core/log.h"
+#include "framework/core/malloc_tuning.h"
 #include "framework/ddp/options.h"
 #include "framework/dist/communicator.h"
 #include "framework/dist/world.h"
@@ -20,6 +21,7 @@ int run_training(const recipe::Resolved& recipe, const std::optional<std::filesy
                  const std::optional<std::filesystem::path>& resume) {
   const YAML::Node& cfg = recipe.config;
   install_preemption_handler();  // first: a notice must never kill a worker outright
+  tune_malloc_for_training();   // steady allocation across steps (framework/core/malloc_tuning.h)
   const dist::World world = dist::world_from_env();
   // Resolved before joining the world: a missing checkpoint is bad input, not a hang.
   std::optional<std::filesystem::path> checkpoint;

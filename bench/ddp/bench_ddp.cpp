@@ -31,6 +31,7 @@
 #include "launch/free_port.h"
 #include "launch/launcher.h"
 #include "models/char_lstm/char_lstm.h"
+#include "framework/core/malloc_tuning.h"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -50,6 +51,9 @@ struct WorkerArgs {
 
 /// One worker: rank 0 writes {"samples_per_s": ...} to `out`.
 int run_worker(const WorkerArgs& a) {
+  // Every mode gets the allocator settings `tandem train` uses, so the world-1
+  // comparison measures DDP and not glibc's moving mmap threshold.
+  tandem::tune_malloc_for_training();
   torch::set_num_threads(a.threads);
   const auto world = tandem::dist::world_from_env();
   auto comm = tandem::dist::connect(world, {"gloo", std::chrono::seconds(120)});
@@ -75,7 +79,9 @@ int run_worker(const WorkerArgs& a) {
   }
   const auto params = model->parameters();
   double last_loss = 0.0;
+  double backward_s = 0.0, optimizer_s = 0.0;  // where a step's time goes
   auto step = [&](int64_t k) {
+    const auto step_start = Clock::now();
     const Batch& batch = batches[static_cast<std::size_t>(k) % batches.size()];
     if (ddp) {
       ddp->zero_grad();
@@ -100,9 +106,13 @@ int run_worker(const WorkerArgs& a) {
       }
       last_loss = loss.item<double>();
     }
+    const auto before_opt = Clock::now();
     opt.step();
+    backward_s += std::chrono::duration<double>(before_opt - step_start).count();
+    optimizer_s += std::chrono::duration<double>(Clock::now() - before_opt).count();
   };
   for (int64_t k = 0; k < a.warmup; ++k) step(k);
+  backward_s = optimizer_s = 0.0;
   comm->barrier()->wait();
   const auto start = Clock::now();
   for (int64_t k = 0; k < a.steps; ++k) step(k);
@@ -115,7 +125,9 @@ int run_worker(const WorkerArgs& a) {
                      {"steps", a.steps},
                      {"seconds", seconds},
                      {"samples_per_s", static_cast<double>(world.world_size * a.batch * a.steps) / seconds},
-                     {"loss", last_loss}};
+                     {"loss", last_loss},
+                     {"forward_backward_s", backward_s},
+                     {"optimizer_s", optimizer_s}};
     if (ddp) {
       r["exposed_comm_s"] = ddp->counters().exposed_comm_s;
       r["comm_s"] = ddp->counters().comm_s;
@@ -161,11 +173,13 @@ std::optional<double> run_tandem(const std::string& self, const fs::path& tmp, c
 }
 
 /// Runs PyTorch DDP through torch.distributed.run; empty when it cannot.
+/// `tuned_malloc`: with the glibc settings Tandem's workers use (framework/core/malloc_tuning.h).
 std::optional<double> run_python(const std::string& python, const fs::path& script, int world, int64_t batch,
-                                 int64_t steps, bool no_sync) {
+                                 int64_t steps, bool no_sync, bool tuned_malloc) {
   const std::string cmd = fmt::format(
-      "OMP_NUM_THREADS=1 timeout 600 '{}' '{}' launch --nproc {} --master-port {} -- --batch {} --steps {}{} 2>/dev/null",
-      python, script.string(), world, tandem::launch::find_free_port(), batch, steps, no_sync ? " --no-sync" : "");
+      "{}OMP_NUM_THREADS=1 timeout 600 '{}' '{}' launch --nproc {} --master-port {} -- --batch {} --steps {}{} 2>/dev/null",
+      tuned_malloc ? "MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=1073741824 " : "", python,
+      script.string(), world, tandem::launch::find_free_port(), batch, steps, no_sync ? " --no-sync" : "");
   FILE* pipe = popen(cmd.c_str(), "r");
   if (pipe == nullptr) return std::nullopt;
   std::optional<double> rate;
@@ -240,7 +254,10 @@ int main(int argc, char** argv) {
     for (int64_t b : batches) {
       const int64_t s = steps_for(b, scale);
       record(fmt::format("w2 tandem b{}", b), run_tandem(self, tmp, "ddp", 2, b, s, hook));
-      if (have_python) record(fmt::format("w2 python b{}", b), run_python(python, script, 2, b, s, false));
+      if (have_python) {
+        record(fmt::format("w2 python b{}", b), run_python(python, script, 2, b, s, false, false));
+        record(fmt::format("w2 python+malloc b{}", b), run_python(python, script, 2, b, s, false, true));
+      }
       record(fmt::format("w2 nosync b{}", b), run_tandem(self, tmp, "nosync", 2, b, s, hook));
       record(fmt::format("w2 naive b{}", b), run_tandem(self, tmp, "naive", 2, b, s, hook));
     }
@@ -264,14 +281,16 @@ int main(int argc, char** argv) {
                            "hook {}, median of {} runs (global samples/s)\n\n", hook, repeats);
   std::cout << fmt::format("1. Overhead at world 1, batch 1024: plain loop {} vs Tandem DDP {} -> ratio {}\n\n",
                            rate("w1 plain b1024"), rate("w1 tandem b1024"), ratio("w1 tandem b1024", "w1 plain b1024"));
-  std::cout << "| batch/rank | Tandem w2 | PyTorch DDP w2 | no-sync bound | naive allreduce | "
-               "2. Tandem / PyTorch | 3. Tandem / bound | 4. Tandem / naive |\n";
-  std::cout << "|---|---|---|---|---|---|---|---|\n";
+  std::cout << "| batch/rank | Tandem w2 | PyTorch DDP w2 | PyTorch DDP w2, Tandem's malloc settings | no-sync bound | "
+               "naive allreduce | 2. Tandem / PyTorch | 2b. Tandem / PyTorch, same malloc | 3. Tandem / bound | "
+               "4. Tandem / naive |\n";
+  std::cout << "|---|---|---|---|---|---|---|---|---|---|\n";
   for (int64_t b : batches) {
     const auto t = fmt::format("w2 tandem b{}", b), p = fmt::format("w2 python b{}", b),
-               n = fmt::format("w2 nosync b{}", b), v = fmt::format("w2 naive b{}", b);
-    std::cout << fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} |\n", b, rate(t), rate(p), rate(n), rate(v),
-                             ratio(t, p), ratio(t, n), ratio(t, v));
+               n = fmt::format("w2 nosync b{}", b), v = fmt::format("w2 naive b{}", b),
+               pm = fmt::format("w2 python+malloc b{}", b);
+    std::cout << fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", b, rate(t), rate(p), rate(pm),
+                             rate(n), rate(v), ratio(t, p), ratio(t, pm), ratio(t, n), ratio(t, v));
   }
   return 0;
 }
