@@ -49,6 +49,52 @@ struct WorkerArgs {
   std::string out;
 };
 
+/// Gradient sync alone (comparison 5): the model's gradients all-reduced
+/// through Tandem's buckets, against one raw c10d allreduce of the same bytes.
+/// A loss linear in every parameter makes backward nearly free; the same
+/// backward inside no_sync() is subtracted.
+int run_sync_worker(tandem::models::CharLstm& model, tandem::dist::Communicator& comm, int rank, const WorkerArgs& a) {
+  tandem::ddp::DdpOptions options;
+  options.comm_hook = a.hook;
+  tandem::ddp::DistributedDataParallel ddp(model, comm, options);
+  const auto params = model.parameters();
+  std::vector<torch::Tensor> weights;
+  int64_t elements = 0;
+  for (const auto& p : params) {
+    weights.push_back(torch::randn_like(p));
+    elements += p.numel();
+  }
+  auto backward = [&](bool sync) {
+    ddp.zero_grad();
+    std::optional<tandem::ddp::DistributedDataParallel::NoSync> guard;
+    if (!sync) guard.emplace(ddp.reducer());
+    ddp.before_forward();
+    auto loss = torch::zeros({}, torch::kFloat);
+    for (std::size_t i = 0; i < params.size(); ++i) loss = loss + (params[i] * weights[i]).sum();
+    loss.backward();
+  };
+  auto timed = [&](const std::function<void()>& fn) {
+    for (int k = 0; k < 3; ++k) fn();
+    comm.barrier()->wait();
+    const auto start = Clock::now();
+    for (int64_t k = 0; k < a.steps; ++k) fn();
+    comm.barrier()->wait();
+    return std::chrono::duration<double>(Clock::now() - start).count() / static_cast<double>(a.steps);
+  };
+  const double synced = timed([&] { backward(true); });
+  const double local = timed([&] { backward(false); });
+  auto flat = torch::randn({elements});
+  const double raw = timed([&] { comm.allreduce(flat)->wait(); });
+  if (rank == 0) {
+    nlohmann::json r{{"mode", "sync"}, {"bytes", elements * 4}, {"synced_backward_s", synced},
+                     {"local_backward_s", local}, {"sync_s", synced - local}, {"raw_allreduce_s", raw},
+                     {"buckets", ddp.counters().buckets},
+                     {"fraction_of_raw", raw / std::max(1e-9, synced - local)}};
+    std::ofstream(a.out) << r.dump() << "\n";
+  }
+  return 0;
+}
+
 /// One worker: rank 0 writes {"samples_per_s": ...} to `out`.
 int run_worker(const WorkerArgs& a) {
   // Every mode gets the allocator settings `tandem train` uses, so the world-1
@@ -67,6 +113,7 @@ int run_worker(const WorkerArgs& a) {
     options.comm_hook = a.hook;
     ddp.emplace(*model, *comm, options);
   }
+  if (a.mode == "sync") return run_sync_worker(*model, *comm, world.rank, a);
   torch::optim::Adam opt(model->parameters(), torch::optim::AdamOptions(0.01));
   torch::manual_seed(100 + world.rank);
   std::vector<Batch> batches;
@@ -150,8 +197,8 @@ std::optional<nlohmann::json> read_result(const fs::path& file) {
   return nlohmann::json::parse(line);
 }
 
-/// Runs one Tandem configuration through Tandem's launcher.
-std::optional<double> run_tandem(const std::string& self, const fs::path& tmp, const std::string& mode, int world,
+/// Runs one Tandem configuration through Tandem's launcher; rank 0's record.
+std::optional<nlohmann::json> run_tandem_record(const std::string& self, const fs::path& tmp, const std::string& mode, int world,
                                  int64_t batch, int64_t steps, const std::string& hook) {
   const fs::path out = tmp / fmt::format("{}-{}-{}.json", mode, world, batch);
   fs::remove(out);
@@ -167,7 +214,12 @@ std::optional<double> run_tandem(const std::string& self, const fs::path& tmp, c
                              result.failure ? result.failure->describe() : "timeout");
     return std::nullopt;
   }
-  auto r = read_result(out);
+  return read_result(out);
+}
+
+std::optional<double> run_tandem(const std::string& self, const fs::path& tmp, const std::string& mode, int world,
+                                 int64_t batch, int64_t steps, const std::string& hook) {
+  auto r = run_tandem_record(self, tmp, mode, world, batch, steps, hook);
   if (!r) return std::nullopt;
   return (*r)["samples_per_s"].get<double>();
 }
@@ -214,7 +266,7 @@ int main(int argc, char** argv) {
   std::string python = "/usr/bin/python3";
   std::string hook = "allreduce";
   app.add_flag("--worker", worker, "run as one worker (used by the benchmark itself)");
-  app.add_option("--mode", w.mode, "worker: plain | ddp | nosync | naive");
+  app.add_option("--mode", w.mode, "worker: plain | ddp | nosync | naive | sync");
   app.add_option("--batch", w.batch, "worker: batch per rank");
   app.add_option("--steps", w.steps, "worker: timed steps");
   app.add_option("--out", w.out, "worker: result file");
@@ -246,6 +298,8 @@ int main(int argc, char** argv) {
     std::cout.flush();
   };
   const int64_t overhead_batch = 1024;
+  std::vector<double> sync_s, raw_s, exposed_over_comm;
+  int64_t sync_bytes = 0;
   for (int r = 0; r < repeats; ++r) {
     std::cout << fmt::format("[bench] repeat {}/{}\n", r + 1, repeats);
     const int64_t s1 = steps_for(overhead_batch, scale) / 2 + 4;
@@ -253,13 +307,26 @@ int main(int argc, char** argv) {
     record("w1 tandem b1024", run_tandem(self, tmp, "ddp", 1, overhead_batch, s1, hook));
     for (int64_t b : batches) {
       const int64_t s = steps_for(b, scale);
-      record(fmt::format("w2 tandem b{}", b), run_tandem(self, tmp, "ddp", 2, b, s, hook));
+      const auto ddp_record = run_tandem_record(self, tmp, "ddp", 2, b, s, hook);
+      record(fmt::format("w2 tandem b{}", b),
+             ddp_record ? std::optional<double>((*ddp_record)["samples_per_s"].get<double>()) : std::nullopt);
+      if (ddp_record && b == batches.back() && (*ddp_record)["comm_s"].get<double>() > 0) {
+        exposed_over_comm.push_back((*ddp_record)["exposed_comm_s"].get<double>() /
+                                    (*ddp_record)["comm_s"].get<double>());
+      }
       if (have_python) {
         record(fmt::format("w2 python b{}", b), run_python(python, script, 2, b, s, false, false));
         record(fmt::format("w2 python+malloc b{}", b), run_python(python, script, 2, b, s, false, true));
       }
       record(fmt::format("w2 nosync b{}", b), run_tandem(self, tmp, "nosync", 2, b, s, hook));
       record(fmt::format("w2 naive b{}", b), run_tandem(self, tmp, "naive", 2, b, s, hook));
+    }
+    if (auto sync = run_tandem_record(self, tmp, "sync", 2, 1, static_cast<int64_t>(40 * scale) + 10, hook)) {
+      sync_s.push_back((*sync)["sync_s"].get<double>());
+      raw_s.push_back((*sync)["raw_allreduce_s"].get<double>());
+      sync_bytes = (*sync)["bytes"].get<int64_t>();
+      std::cout << fmt::format("[bench] {:<28} {:.2f} ms vs raw {:.2f} ms\n", "w2 gradient sync", 1e3 * sync_s.back(),
+                               1e3 * raw_s.back());
     }
   }
   fs::remove_all(tmp);
@@ -291,6 +358,16 @@ int main(int argc, char** argv) {
                pm = fmt::format("w2 python+malloc b{}", b);
     std::cout << fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", b, rate(t), rate(p), rate(pm),
                              rate(n), rate(v), ratio(t, p), ratio(t, pm), ratio(t, n), ratio(t, v));
+  }
+  if (!sync_s.empty()) {
+    const double sync = median(sync_s), raw = median(raw_s);
+    std::cout << fmt::format("\n5. Gradient sync alone, {:.2f} MB: Tandem's buckets {:.2f} ms, one raw Gloo allreduce "
+                             "{:.2f} ms -> fraction of raw bandwidth {:.3f}\n",
+                             sync_bytes / 1e6, 1e3 * sync, 1e3 * raw, raw / sync);
+  }
+  if (!exposed_over_comm.empty()) {
+    std::cout << fmt::format("   Exposed (not overlapped) communication at batch {}: {:.0f} % of communication time\n",
+                             batches.back(), 100 * median(exposed_over_comm));
   }
   return 0;
 }
