@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -215,10 +216,17 @@ void report_failure(const WorkerGroupSpec& spec, std::vector<Worker>& workers, W
   if (!failure.stopped_ranks.empty()) {
     std::string stopped;
     for (int r : failure.stopped_ranks) stopped += (stopped.empty() ? "" : ", ") + std::to_string(r);
-    log_warn("launch",
-             "rank(s) {} had not failed and were stopped by the launcher; if rank {}'s error is a timeout, they are "
-             "the ranks that did not take part",
-             stopped, failure.rank);
+    // Gloo's timeout does not say which peer was missing; the ranks still
+    // running when the others timed out are the ones that did not take part.
+    // ("Application timeout caused pair closure", "Timed out waiting ...", "rendezvous timed out ...")
+    std::string e = failure.error_message;
+    std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (e.find("timeout") != std::string::npos || e.find("timed out") != std::string::npos) {
+      log_warn("launch", "rank(s) {} did not take part: still running when rank {} timed out, stopped by the launcher",
+               stopped, failure.rank);
+    } else {
+      log_warn("launch", "rank(s) {} were still running and were stopped by the launcher", stopped);
+    }
   }
 }
 
