@@ -135,7 +135,9 @@ std::vector<std::string> worker_environment(const WorkerGroupSpec& spec, int loc
   ::setpgid(0, 0);  // its own group: a terminal's Ctrl-C reaches only the launcher, which forwards it
   ::dup2(write_fd, STDOUT_FILENO);
   ::dup2(write_fd, STDERR_FILENO);
-  ::close(write_fd);
+  // Nothing else of the launcher's leaks into the worker (and, through it, into
+  // processes that outlive it): only stdin, stdout and stderr, as close_fds does.
+  ::close_range(3, ~0U, 0);
   ::execve(argv[0], argv, envp);
   static const char msg[] = "[launch] cannot execute the worker program\n";
   (void)!::write(STDERR_FILENO, msg, sizeof(msg) - 1);

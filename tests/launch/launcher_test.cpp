@@ -149,6 +149,16 @@ TEST_F(Launcher, PortZeroIsChosenAndHeldUntilTheStoreListens) {
   EXPECT_EQ(read(std::filesystem::path(logs_) / "rank0.log"), "listening\n");
 }
 
+// A worker inherits stdin, stdout and stderr only: no descriptor of the
+// launcher (gtest's saved stderr here) outlives it in a worker's children.
+TEST_F(Launcher, WorkersInheritNoOtherFileDescriptors) {
+  testing::internal::CaptureStderr();  // holds a duplicate of stderr open without O_CLOEXEC
+  auto result = run_workers(shell("exec ls /proc/self/fd", 1, logs_));
+  testing::internal::GetCapturedStderr();
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(read(std::filesystem::path(logs_) / "rank0.log"), "0\n1\n2\n3\n") << "3 is ls's own directory handle";
+}
+
 TEST_F(Launcher, AMissingProgramFails) {
   auto spec = shell("", 1, logs_);
   spec.argv = {"/no/such/program"};
