@@ -22,10 +22,10 @@ int main(int argc, char** argv) {
   add_launch_command(app, action);
   add_train_command(app, action);
   add_validate_command(app, action);
+  add_export_command(app, action);
   add_sample_command(app, action);
   add_eval_command(app, action);
   add_predict_command(app, action);
-  add_export_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -14,10 +14,10 @@ using Action = std::function<int()>;
 void add_launch_command(CLI::App& app, Action& action);
 void add_train_command(CLI::App& app, Action& action);
 void add_validate_command(CLI::App& app, Action& action);
+void add_export_command(CLI::App& app, Action& action);
 void add_sample_command(CLI::App& app, Action& action);
 void add_eval_command(CLI::App& app, Action& action);
 void add_predict_command(CLI::App& app, Action& action);
-void add_export_command(CLI::App& app, Action& action);
 
 /// This executable's path, for starting workers of the same program.
 std::string self_executable();
