@@ -9,22 +9,38 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstring>
 #include <deque>
 #include <fstream>
+#include <optional>
 
 extern char** environ;
 
 #include "framework/core/log.h"
+#include "launch/error_file.h"
 #include "launch/free_port.h"
+#include "launch/store_token.h"
 
 namespace tandem::launch {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using WallClock = std::chrono::system_clock;
+
+int64_t wall_now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(WallClock::now().time_since_epoch()).count();
+}
+
+/// A worker killed by SIGKILL from outside the job (the OOM killer, a user) is
+/// noticed only when the launcher reaps it, which can be later than its peers
+/// write their own errors about the lost connection; its failure is dated this
+/// much before it was reaped.
+constexpr int64_t kOutsideKillSlackUs = 500000;
 
 volatile std::sig_atomic_t g_stop_signal = 0;
 extern "C" void on_stop_signal(int sig) { g_stop_signal = sig; }
@@ -43,6 +59,9 @@ struct Worker {
   std::ofstream log;
   bool exited = false;
   int status = 0;
+  int64_t reaped_us = 0;          // wall clock when the launcher reaped it
+  bool stop_sent = false;         // the launcher had signalled it to stop before it ended
+  std::filesystem::path error_file;  // TORCHELASTIC_ERROR_FILE; empty: none
 };
 
 std::string signal_name(int sig) {
@@ -81,7 +100,8 @@ bool drain(Worker& w, std::size_t tail_lines) {
 }
 
 /// The environment of one worker: ours, plus torchrun's variables.
-std::vector<std::string> worker_environment(const WorkerGroupSpec& spec, int local_rank) {
+std::vector<std::string> worker_environment(const WorkerGroupSpec& spec, int local_rank,
+                                            const std::filesystem::path& error_file) {
   const int world = spec.nnodes * spec.nproc_per_node;
   const int rank = spec.node_rank * spec.nproc_per_node + local_rank;
   std::map<std::string, std::string> env;
@@ -101,6 +121,7 @@ std::vector<std::string> worker_environment(const WorkerGroupSpec& spec, int loc
   env["MASTER_ADDR"] = spec.master_addr;
   env["MASTER_PORT"] = std::to_string(spec.master_port);
   env["TANDEM_LAUNCHED"] = "1";
+  if (!error_file.empty()) env[kErrorFileEnv] = error_file.string();
   std::vector<std::string> out;
   for (const auto& [k, v] : env) out.push_back(k + "=" + v);
   return out;
@@ -114,11 +135,101 @@ std::vector<std::string> worker_environment(const WorkerGroupSpec& spec, int loc
   ::setpgid(0, 0);  // its own group: a terminal's Ctrl-C reaches only the launcher, which forwards it
   ::dup2(write_fd, STDOUT_FILENO);
   ::dup2(write_fd, STDERR_FILENO);
-  ::close(write_fd);
+  // Nothing else of the launcher's leaks into the worker (and, through it, into
+  // processes that outlive it): only stdin, stdout and stderr, as close_fds does.
+  ::close_range(3, ~0U, 0);
   ::execve(argv[0], argv, envp);
   static const char msg[] = "[launch] cannot execute the worker program\n";
   (void)!::write(STDERR_FILENO, msg, sizeof(msg) - 1);
   ::_exit(127);
+}
+
+void describe_status(int status, WorkerFailure& f) {
+  f.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  f.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+}
+
+bool failed(const Worker& w) { return w.exited && !(WIFEXITED(w.status) && WEXITSTATUS(w.status) == 0); }
+
+/// The rank that failed first, by time: the moment its error file says it
+/// caught its error, else the moment it was reaped. Ranks the launcher itself
+/// stopped count only through an error file written before that. The others
+/// that failed are listed after it, in order.
+void pick_first_failure(std::vector<Worker>& workers, WorkerFailure& failure) {
+  struct Candidate {
+    int64_t at_us;
+    Worker* w;
+    std::optional<ErrorRecord> record;
+  };
+  std::vector<Candidate> candidates;
+  for (auto& w : workers) {
+    if (!failed(w)) continue;
+    std::optional<ErrorRecord> record;
+    if (!w.error_file.empty()) record = read_error_file(w.error_file);
+    if (record && record->timestamp_us > 0) {
+      candidates.push_back({record->timestamp_us, &w, record});
+    } else if (!w.stop_sent) {
+      const bool outside_kill = WIFSIGNALED(w.status) && WTERMSIG(w.status) == SIGKILL;
+      candidates.push_back({w.reaped_us - (outside_kill ? kOutsideKillSlackUs : 0), &w, record});
+    }
+  }
+  if (candidates.empty()) return;  // keep the one observed first
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [](const Candidate& a, const Candidate& b) { return a.at_us < b.at_us; });
+  const Candidate& first = candidates.front();
+  failure = WorkerFailure{};
+  failure.rank = first.w->rank;
+  failure.pid = first.w->pid;
+  describe_status(first.w->status, failure);
+  failure.time_us = first.at_us;
+  if (first.record) {
+    failure.error_type = first.record->type;
+    failure.error_message = first.record->message;
+    failure.error_file = first.w->error_file;
+  }
+  for (std::size_t i = 1; i < candidates.size(); ++i) failure.later_ranks.push_back(candidates[i].w->rank);
+  for (const auto& w : workers) {
+    const bool listed = w.rank == failure.rank ||
+                        std::find(failure.later_ranks.begin(), failure.later_ranks.end(), w.rank) != failure.later_ranks.end();
+    if (!listed && w.stop_sent) failure.stopped_ranks.push_back(w.rank);
+  }
+}
+
+void report_failure(const WorkerGroupSpec& spec, std::vector<Worker>& workers, WorkerFailure& failure) {
+  Worker& w = workers[static_cast<std::size_t>(failure.rank - spec.node_rank * spec.nproc_per_node)];
+  failure.tail.assign(w.tail.begin(), w.tail.end());
+  std::string report = fmt::format("rank {} (pid {}) failed first: {}", w.rank, w.pid, failure.describe());
+  if (failure.time_us > 0) report += fmt::format(", at {}", format_utc(failure.time_us));
+  if (!spec.logs_dir.empty()) report += fmt::format("; log: {}", (spec.logs_dir / fmt::format("rank{}.log", w.rank)).string());
+  log_warn("launch", "{}", report);
+  if (!failure.error_message.empty()) {
+    log_warn("launch", "rank {}'s error ({}): {}: {}", w.rank, failure.error_file.string(), failure.error_type,
+             failure.error_message);
+  } else if (!w.tail.empty()) {
+    // No error file (killed by a signal, or not a Tandem worker): its last words.
+    std::fprintf(stderr, "[launch] no error file from rank %d; last lines of its output:\n", w.rank);
+    for (const auto& line : w.tail) std::fprintf(stderr, "[launch]   %s\n", line.c_str());
+  }
+  if (!failure.later_ranks.empty()) {
+    std::string later;
+    for (int r : failure.later_ranks) later += (later.empty() ? "" : ", ") + std::to_string(r);
+    log_warn("launch", "rank(s) {} failed after it (most likely because of it)", later);
+  }
+  if (!failure.stopped_ranks.empty()) {
+    std::string stopped;
+    for (int r : failure.stopped_ranks) stopped += (stopped.empty() ? "" : ", ") + std::to_string(r);
+    // Gloo's timeout does not say which peer was missing; the ranks still
+    // running when the others timed out are the ones that did not take part.
+    // ("Application timeout caused pair closure", "Timed out waiting ...", "rendezvous timed out ...")
+    std::string e = failure.error_message;
+    std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (e.find("timeout") != std::string::npos || e.find("timed out") != std::string::npos) {
+      log_warn("launch", "rank(s) {} did not take part: still running when rank {} timed out, stopped by the launcher",
+               stopped, failure.rank);
+    } else {
+      log_warn("launch", "rank(s) {} were still running and were stopped by the launcher", stopped);
+    }
+  }
 }
 
 }  // namespace
@@ -131,7 +242,19 @@ std::string WorkerFailure::describe() const {
 LaunchResult run_workers(const WorkerGroupSpec& input) {
   WorkerGroupSpec spec = input;
   if (spec.argv.empty()) throw std::invalid_argument("[launch] no worker command");
-  if (spec.master_port == 0) spec.master_port = find_free_port(spec.master_addr);
+  // Port 0: the kernel picks one, and it stays reserved until rank 0's store
+  // listens on it (free_port.h), so no other process can take it in between.
+  PortReservation reserved;
+  if (spec.master_port == 0) {
+    reserved = PortReservation(spec.master_addr);
+    spec.master_port = reserved.port();
+    log_info("launch", "master port {} (chosen by the kernel, held until rank 0's store listens)", spec.master_port);
+  }
+  // One token per job keeps other jobs' workers out of this job's store
+  // (store_token.h). Several hosts must share one: the user sets it on each.
+  if (spec.env.count(kStoreTokenEnv) == 0 && std::getenv(kStoreTokenEnv) == nullptr && spec.nnodes == 1) {
+    spec.env[kStoreTokenEnv] = make_store_token();
+  }
   LaunchResult result;
   result.master_port = spec.master_port;
   if (!spec.logs_dir.empty()) std::filesystem::create_directories(spec.logs_dir);
@@ -154,8 +277,13 @@ LaunchResult run_workers(const WorkerGroupSpec& input) {
   for (int local = 0; local < spec.nproc_per_node; ++local) {
     Worker& w = workers[local];
     w.rank = spec.node_rank * spec.nproc_per_node + local;
-    if (!spec.logs_dir.empty()) w.log.open(spec.logs_dir / fmt::format("rank{}.log", w.rank), std::ios::app);
-    std::vector<std::string> env_strings = worker_environment(spec, local);
+    if (!spec.logs_dir.empty()) {
+      w.log.open(spec.logs_dir / fmt::format("rank{}.log", w.rank), std::ios::app);
+      w.error_file = spec.logs_dir / fmt::format("error_rank{}.json", w.rank);
+      std::error_code ec;
+      std::filesystem::remove(w.error_file, ec);  // from an earlier run in this directory
+    }
+    std::vector<std::string> env_strings = worker_environment(spec, local, w.error_file);
     std::vector<char*> envp, argv;
     for (auto& e : env_strings) envp.push_back(e.data());
     envp.push_back(nullptr);
@@ -180,7 +308,13 @@ LaunchResult run_workers(const WorkerGroupSpec& input) {
   std::optional<Clock::time_point> kill_deadline;  // set once we start stopping the group
   auto stop_all = [&](int sig) {
     for (auto& w : workers) {
-      if (!w.exited) ::kill(w.pid, sig);
+      if (!w.exited) {
+        ::kill(w.pid, sig);
+        if (sig != SIGUSR1) {
+          w.stop_sent = true;
+          ::kill(w.pid, SIGCONT);  // a stopped (hung, SIGSTOPped) worker must act on it now
+        }
+      }
     }
   };
   int stop_signal = 0;
@@ -210,6 +344,7 @@ LaunchResult run_workers(const WorkerGroupSpec& input) {
       if (r == w.pid) {
         w.exited = true;
         w.status = status;
+        w.reaped_us = wall_now_us();
         const bool preempted_exit = result.preempted && WIFEXITED(status) && WEXITSTATUS(status) == kPreemptedExit;
         const bool ok = (WIFEXITED(status) && WEXITSTATUS(status) == 0) || preempted_exit;
         if (!ok && !result.failure && stop_signal == 0 && !result.timed_out) {
@@ -227,6 +362,12 @@ LaunchResult run_workers(const WorkerGroupSpec& input) {
       } else {
         all_exited = false;
       }
+    }
+
+    // Rank 0's store listens: the reserved port can go (rank 0 holds it now).
+    if (reserved.held() && (workers.empty() || workers[0].exited || spec.node_rank != 0 ||
+                            is_listening(spec.master_addr, spec.master_port, 50))) {
+      reserved.release();
     }
 
     if (g_preempt_notice != 0) {
@@ -279,15 +420,8 @@ LaunchResult run_workers(const WorkerGroupSpec& input) {
   ::sigaction(SIGUSR1, &old_usr1, nullptr);
 
   if (result.failure) {
-    Worker& w = workers[static_cast<std::size_t>(result.failure->rank - spec.node_rank * spec.nproc_per_node)];
-    result.failure->tail.assign(w.tail.begin(), w.tail.end());
-    std::string report = fmt::format("rank {} (pid {}) failed with {}", w.rank, w.pid, result.failure->describe());
-    if (!spec.logs_dir.empty()) report += fmt::format("; log: {}", (spec.logs_dir / fmt::format("rank{}.log", w.rank)).string());
-    log_warn("launch", "{}", report);
-    if (!w.tail.empty()) {
-      std::fprintf(stderr, "[launch] last lines of rank %d:\n", w.rank);
-      for (const auto& line : w.tail) std::fprintf(stderr, "[launch]   %s\n", line.c_str());
-    }
+    pick_first_failure(workers, *result.failure);
+    report_failure(spec, workers, *result.failure);
     result.exit_code = 1;
   } else if (stop_signal != 0) {
     result.exit_code = 128 + stop_signal;

@@ -1,8 +1,12 @@
 #pragma once
 /// The launcher: starts one worker process per local rank with torchrun's
 /// environment, prefixes and tees their output, forwards SIGINT/SIGTERM, and
-/// when a worker fails stops the others and reports which rank failed, how,
-/// and the tail of its log.
+/// when a worker fails stops the others and reports which rank failed first,
+/// how, and its error (from its TORCHELASTIC_ERROR_FILE, logs_dir/
+/// error_rank<k>.json) or the tail of its log. Workers die with the launcher
+/// (PR_SET_PDEATHSIG). A master_port of 0 is chosen by the kernel and held
+/// until rank 0's store listens on it; a single-host group gets a fresh
+/// TANDEM_STORE_TOKEN unless one is given.
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -18,7 +22,7 @@ struct WorkerGroupSpec {
   int node_rank = 0;
   std::string master_addr = "127.0.0.1";
   int master_port = 0;                  ///< 0: a free port is chosen
-  std::filesystem::path logs_dir;       ///< logs_dir/rank<k>.log; empty: no log files
+  std::filesystem::path logs_dir;       ///< logs_dir/rank<k>.log and error_rank<k>.json; empty: neither
   std::map<std::string, std::string> env;  ///< extra environment for every worker
   double grace_period_s = 5.0;          ///< SIGTERM → SIGKILL delay when stopping workers
   int tail_lines = 20;                  ///< log lines quoted in a failure report
@@ -31,6 +35,12 @@ struct WorkerFailure {
   int exit_code = 0;  ///< when it exited
   int signal = 0;     ///< when a signal killed it
   std::vector<std::string> tail;
+  int64_t time_us = 0;            ///< when it failed (Unix epoch, µs): from its error file, else when reaped
+  std::string error_type;         ///< from its error file (TORCHELASTIC_ERROR_FILE); empty without one
+  std::string error_message;
+  std::filesystem::path error_file;
+  std::vector<int> later_ranks;   ///< ranks that failed after it, in order
+  std::vector<int> stopped_ranks; ///< ranks still running that the launcher stopped (a hang's suspects)
   std::string describe() const;  ///< "exit code 3" / "killed by signal 9 (SIGKILL)"
 };
 

@@ -7,6 +7,7 @@
 
 #include "framework/core/error.h"
 #include "framework/core/version.h"
+#include "launch/error_file.h"
 #include "tools/commands.h"
 
 namespace tandem::cli {
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   add_launch_command(app, action);
   add_train_command(app, action);
   add_validate_command(app, action);
+  add_export_command(app, action);
   add_sample_command(app, action);
   add_eval_command(app, action);
   add_predict_command(app, action);
@@ -36,14 +38,17 @@ int main(int argc, char** argv) {
   try {
     return action();
   } catch (const BadInputList& e) {
+    launch::record_uncaught_error(e, kExitBadInput);  // for the launcher's report (TORCHELASTIC_ERROR_FILE)
     for (const auto& p : e.problems()) std::fprintf(stderr, "%s\n", p.c_str());
     std::fprintf(stderr, "error: %zu problem%s found; nothing was started\n", e.problems().size(),
                  e.problems().size() == 1 ? "" : "s");
     return kExitBadInput;
   } catch (const BadInput& e) {
+    launch::record_uncaught_error(e, kExitBadInput);
     std::fprintf(stderr, "error: %s\n", e.what());
     return kExitBadInput;
   } catch (const std::exception& e) {
+    launch::record_uncaught_error(e, kExitFailure);
     std::fprintf(stderr, "error: %s\n", e.what());
     return kExitFailure;
   }

@@ -10,6 +10,7 @@
 #include "framework/train/run_dir.h"
 #include "launch/launch_options.h"
 #include "launch/launcher.h"
+#include "launch/store_token.h"
 #include "tools/commands.h"
 #include "tools/recipe_schema.h"
 
@@ -104,6 +105,11 @@ void add_launch_command(CLI::App& app, Action& action) {
                spec.nproc_per_node == 1 ? "" : "s", args->recipe,
                spec.nnodes > 1 ? fmt::format(" on host {} of {}", spec.node_rank, spec.nnodes) : std::string(),
                run_dir.root().string());
+      if (spec.nnodes > 1 && std::getenv(launch::kStoreTokenEnv) == nullptr) {
+        log_warn("launch", "{} is not set: with several hosts every launcher must be given the same token, so this "
+                 "job runs without one and a worker of another job dialling port {} would not be told apart",
+                 launch::kStoreTokenEnv, spec.master_port);
+      }
       launch::LaunchResult result;
       for (int attempt = 0;; ++attempt) {
         spec.argv = {self_executable(), "train", run_dir.config().string(), "--run-dir", run_dir.root().string()};

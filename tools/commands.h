@@ -14,6 +14,7 @@ using Action = std::function<int()>;
 void add_launch_command(CLI::App& app, Action& action);
 void add_train_command(CLI::App& app, Action& action);
 void add_validate_command(CLI::App& app, Action& action);
+void add_export_command(CLI::App& app, Action& action);
 void add_sample_command(CLI::App& app, Action& action);
 void add_eval_command(CLI::App& app, Action& action);
 void add_predict_command(CLI::App& app, Action& action);

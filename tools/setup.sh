@@ -16,6 +16,7 @@ packages=(
   libopenblas0-openmp                 # LibTorch's matrix work goes through the system BLAS
   libyaml-cpp-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev
+  zlib1g-dev                          # CRC-32 of checkpoints
 )
 
 if [ "${1:-}" = "--all" ]; then

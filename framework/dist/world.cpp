@@ -76,6 +76,7 @@ World world_from_env(const EnvLookup& lookup) {
     if (nodes != nullptr && *nodes != '\0') w.master_addr = first_host(nodes);
   }
   w.restart_count = read_int(env, "TORCHELASTIC_RESTART_COUNT", 0, 0);
+  if (const char* token = env("TANDEM_STORE_TOKEN"); token != nullptr) w.store_token = token;
   w.master_port = read_int(env, "MASTER_PORT", 29500, 1);
   if (const char* addr = env("MASTER_ADDR"); addr != nullptr && *addr != '\0') w.master_addr = addr;
   if (w.rank >= w.world_size) {

@@ -20,6 +20,9 @@ struct World {
   std::string master_addr = "127.0.0.1";
   int master_port = 29500;
   int restart_count = 0;  ///< how often the launcher restarted the group (TORCHELASTIC_RESTART_COUNT)
+  /// TANDEM_STORE_TOKEN: the job's token, checked at rendezvous so that a worker
+  /// of another job cannot join this one by dialling its port. Empty: none.
+  std::string store_token;
   std::string source = "none";  ///< whose variables: torchrun, openmpi, slurm or none
 
   bool distributed() const { return world_size > 1; }

@@ -9,11 +9,13 @@
 #include <vector>
 
 #include "framework/core/error.h"
+#include "framework/train/checkpoint_integrity.h"
 
 namespace tandem {
 namespace {
 
 torch::serialize::InputArchive open_archive(const std::filesystem::path& path) {
+  verify_sealed_file(path);  // BadInput naming the file and what is wrong with it
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(path.string());
@@ -60,8 +62,8 @@ void save_checkpoint(const std::filesystem::path& path, torch::nn::Module& model
   if (info.rng_cpu_ranks.defined()) root.write("rng_cpu_ranks", info.rng_cpu_ranks, /*is_buffer=*/true);
   auto tmp = path;
   tmp += ".tmp";
-  root.save_to(tmp.string());
-  sync_to_disk(tmp);
+  // Sealed with a CRC-32 (checkpoint_integrity.h) and fsynced before the rename.
+  write_sealed_file(tmp, [&](const ByteSink& sink) { root.save_to(sink); });
   std::filesystem::rename(tmp, path);  // atomic on POSIX: readers see the old file or the new one
   sync_to_disk(path.parent_path());    // and the rename itself survives a power cut
 }

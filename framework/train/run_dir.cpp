@@ -2,6 +2,7 @@
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <ctime>
@@ -10,6 +11,8 @@
 #include <vector>
 
 #include "framework/core/error.h"
+#include "framework/core/log.h"
+#include "framework/train/checkpoint_integrity.h"
 
 namespace tandem {
 
@@ -66,9 +69,25 @@ std::filesystem::path resolve_checkpoint(const std::filesystem::path& path) {
   if (!std::filesystem::is_directory(path, ec)) {
     throw BadInput(fmt::format("checkpoint {}: no such file or directory", path.string()));
   }
+  // Newest first; a checkpoint whose checksum fails (a disk error, a copy cut
+  // short) is skipped in favour of the one before it, and said so.
+  std::vector<std::string> skipped;
   for (const auto& dir : {path / "checkpoints", path}) {
     auto found = step_checkpoints(dir);
-    if (!found.empty()) return found.back();
+    for (auto it = found.rbegin(); it != found.rend(); ++it) {
+      const std::string why = check_sealed_file(*it);
+      if (why.empty()) {
+        if (!skipped.empty()) log_warn("train", "using {}, the newest intact checkpoint", it->string());
+        return *it;
+      }
+      log_warn("train", "skipping corrupt checkpoint {}: {}", it->string(), why);
+      skipped.push_back(it->filename().string());
+    }
+    if (!found.empty()) break;
+  }
+  if (!skipped.empty()) {
+    throw BadInput(fmt::format("checkpoint {}: every step-*.pt checkpoint is corrupt ({})", path.string(),
+                               fmt::join(skipped, ", ")));
   }
   throw BadInput(fmt::format("checkpoint {}: the directory holds no complete step-*.pt checkpoint", path.string()));
 }

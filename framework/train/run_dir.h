@@ -34,8 +34,9 @@ class RunDir {
 /// Writes `text` to `path` atomically: a temporary file beside it, then rename.
 void write_file_atomically(const std::filesystem::path& path, const std::string& text);
 
-/// `path` itself if it is a file; the newest checkpoints/step-<N>.pt if it is a
-/// run directory or its checkpoints/ folder. BadInput if there is none.
+/// `path` itself if it is a file; the newest intact checkpoints/step-<N>.pt if
+/// it is a run directory or its checkpoints/ folder: a newer one whose checksum
+/// fails is skipped with a warning. BadInput if there is none.
 std::filesystem::path resolve_checkpoint(const std::filesystem::path& path);
 
 /// checkpoints/step-<N>.pt with N zero-padded so names sort by step.

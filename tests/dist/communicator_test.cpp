@@ -1,8 +1,14 @@
 // The Gloo communicator between real processes, and the rendezvous timeout.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "framework/core/error.h"
 #include "framework/dist/communicator.h"
 #include "launch/free_port.h"
+#include "launch/launcher.h"
 #include "tests/support/multiprocess.h"
 
 namespace tandem::dist {
@@ -59,6 +65,47 @@ TEST(Communicator, GlooCollectivesBetweenTwoProcesses) {
   EXPECT_EQ(result.exit_code, 0) << result.failure;
 }
 
+/// Rank 1 throws in the middle of a run of allreduces; rank 0, inside the next
+/// one, then fails too (the connection to rank 1 is gone).
+TANDEM_TEST_WORKER(throws_on_rank1) {
+  World world = world_from_env();
+  DistOptions options;
+  options.timeout = std::chrono::seconds(20);
+  auto comm = connect(world, options);
+  for (int step = 0; step < 1000; ++step) {
+    if (world.rank == 1 && step == 5) throw std::logic_error("injected failure on rank 1 at step 5");
+    auto t = torch::ones({1000});
+    comm->allreduce(t)->wait();
+  }
+  return 0;
+}
+
+TEST(Communicator, AWorkerThatThrowsIsReportedFirstWithItsErrorText) {
+  const std::string logs = test::make_temp_dir("throws");
+  launch::WorkerGroupSpec spec;
+  spec.argv = {std::filesystem::read_symlink("/proc/self/exe").string()};
+  spec.nproc_per_node = 2;
+  spec.env["TANDEM_TEST_WORKER"] = "throws_on_rank1";
+  spec.logs_dir = logs;
+  spec.timeout_s = 60;
+  spec.grace_period_s = 2;
+  testing::internal::CaptureStderr();
+  auto result = launch::run_workers(spec);
+  const std::string report = testing::internal::GetCapturedStderr();
+  std::cout << report;
+  EXPECT_EQ(result.exit_code, 1);
+  ASSERT_TRUE(result.failure.has_value());
+  EXPECT_EQ(result.failure->rank, 1) << report;
+  EXPECT_EQ(result.failure->exit_code, 98);  // the test workers' exit code for an exception
+  EXPECT_EQ(result.failure->error_type, "std::logic_error");
+  EXPECT_EQ(result.failure->error_message, "injected failure on rank 1 at step 5");
+  EXPECT_NE(report.find("rank 1 (pid " + std::to_string(result.failure->pid) + ") failed first: exit code 98"),
+            std::string::npos) << report;
+  EXPECT_NE(report.find("std::logic_error: injected failure on rank 1 at step 5"), std::string::npos) << report;
+  EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(logs) / "error_rank1.json"));
+  std::filesystem::remove_all(logs);
+}
+
 TEST(Communicator, LocalCommunicatorIsAWorldOfOne) {
   auto comm = make_local_communicator();
   auto t = torch::ones({2});
@@ -84,6 +131,42 @@ TEST(Rendezvous, TimeoutNamesTheRanksThatDidNotArrive) {
     const std::string msg = e.what();
     EXPECT_NE(msg.find("rank(s) 1, 2 of 3 did not arrive"), std::string::npos) << msg;
   }
+}
+
+// A worker of another job (another token) that dials this job's port is
+// refused with a clear error, and does not count as arrived.
+TEST(Rendezvous, AWorkerWithAnotherJobsTokenIsRefusedAndDoesNotJoin) {
+  World host;
+  host.rank = 0;
+  host.world_size = 2;
+  host.store_token = "job-a";
+  launch::PortReservation port("127.0.0.1");
+  host.master_port = port.port();
+  DistOptions options;
+  options.timeout = std::chrono::milliseconds(2500);
+  std::string host_error;
+  std::thread rank0([&] {
+    try {
+      connect(host, options);
+    } catch (const std::exception& e) {
+      host_error = e.what();
+    }
+  });
+  World stranger = host;
+  stranger.rank = 1;
+  stranger.store_token = "job-b";
+  std::string stranger_error;
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    connect(stranger, options);
+  } catch (const BadInput& e) {
+    stranger_error = e.what();
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  rank0.join();
+  EXPECT_NE(stranger_error.find("belongs to another job"), std::string::npos) << stranger_error;
+  EXPECT_LT(seconds, 2.0) << "refused at once, not after a timeout";
+  EXPECT_NE(host_error.find("rank(s) 1 of 2 did not arrive"), std::string::npos) << host_error;
 }
 
 }  // namespace

@@ -90,6 +90,75 @@ TEST_F(Launcher, ATimeoutStopsTheGroup) {
   EXPECT_LT(std::chrono::duration<double>(Clock::now() - start).count(), 10.0);
 }
 
+// Rank 1 writes its error file at once but takes 0.8 s to exit; rank 0 fails
+// 0.3 s in without one. Rank 0 is reaped first, but rank 1 failed first.
+TEST_F(Launcher, TheFirstFailureByTimeIsReportedWithItsErrorFileNotTheFirstReaped) {
+  auto spec = shell(
+      "if [ $RANK = 1 ]; then "
+      "  printf '{\"rank\":1,\"type\":\"std::runtime_error\",\"error\":\"disk full\",\"timestamp_us\":%s}' "
+      "    $(date +%s%6N) > \"$TORCHELASTIC_ERROR_FILE\"; sleep 0.8; exit 1; "
+      "else sleep 0.3; echo 'peer gone'; exit 4; fi",
+      2, logs_);
+  testing::internal::CaptureStderr();
+  auto result = run_workers(spec);
+  const std::string report = testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(result.failure.has_value()) << report;
+  EXPECT_EQ(result.failure->rank, 1) << report;
+  EXPECT_EQ(result.failure->error_message, "disk full");
+  EXPECT_EQ(result.failure->later_ranks, std::vector<int>{0}) << report;
+  EXPECT_NE(report.find("rank 1's error (" + logs_ + "/error_rank1.json): std::runtime_error: disk full"),
+            std::string::npos) << report;
+  EXPECT_NE(report.find("rank(s) 0 failed after it"), std::string::npos) << report;
+}
+
+TEST_F(Launcher, WithoutAnErrorFileTheReportQuotesTheLogTail) {
+  testing::internal::CaptureStderr();
+  auto result = run_workers(shell("if [ $RANK = 1 ]; then echo 'last words'; kill -9 $$; fi; sleep 30", 2, logs_));
+  const std::string report = testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(result.failure.has_value());
+  EXPECT_EQ(result.failure->rank, 1);
+  EXPECT_TRUE(result.failure->error_message.empty());
+  EXPECT_NE(report.find("failed first: killed by signal 9 (SIGKILL)"), std::string::npos) << report;
+  EXPECT_NE(report.find("no error file from rank 1; last lines of its output:\n[launch]   last words"),
+            std::string::npos) << report;
+}
+
+TEST_F(Launcher, EachJobGetsItsOwnStoreTokenAndEachRankItsErrorFile) {
+  auto spec = shell("echo \"$TANDEM_STORE_TOKEN $TORCHELASTIC_ERROR_FILE\"", 2, logs_);
+  run_workers(spec);
+  const std::string first = read(std::filesystem::path(logs_) / "rank0.log");
+  EXPECT_EQ(first, read(std::filesystem::path(logs_) / "rank1.log").substr(0, 33) + logs_ + "/error_rank0.json\n");
+  EXPECT_EQ(first.find(' '), 32u) << first;
+  std::filesystem::remove(std::filesystem::path(logs_) / "rank0.log");
+  run_workers(spec);
+  EXPECT_NE(read(std::filesystem::path(logs_) / "rank0.log").substr(0, 32), first.substr(0, 32))
+      << "a second job has another token";
+}
+
+TEST_F(Launcher, PortZeroIsChosenAndHeldUntilTheStoreListens) {
+  // The worker binds and listens on the port it was given (as c10d's store
+  // does, with SO_REUSEADDR) while the launcher still holds it.
+  auto spec = shell("exec /usr/bin/python3 -c \"import socket,os; s=socket.socket(); "
+                    "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); "
+                    "s.bind(('127.0.0.1', int(os.environ['MASTER_PORT']))); s.listen(); print('listening')\"",
+                    1, logs_);
+  if (std::system("test -x /usr/bin/python3") != 0) GTEST_SKIP() << "no /usr/bin/python3";
+  auto result = run_workers(spec);
+  EXPECT_EQ(result.exit_code, 0) << read(std::filesystem::path(logs_) / "rank0.log");
+  EXPECT_GT(result.master_port, 0);
+  EXPECT_EQ(read(std::filesystem::path(logs_) / "rank0.log"), "listening\n");
+}
+
+// A worker inherits stdin, stdout and stderr only: no descriptor of the
+// launcher (gtest's saved stderr here) outlives it in a worker's children.
+TEST_F(Launcher, WorkersInheritNoOtherFileDescriptors) {
+  testing::internal::CaptureStderr();  // holds a duplicate of stderr open without O_CLOEXEC
+  auto result = run_workers(shell("exec ls /proc/self/fd", 1, logs_));
+  testing::internal::GetCapturedStderr();
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(read(std::filesystem::path(logs_) / "rank0.log"), "0\n1\n2\n3\n") << "3 is ls's own directory handle";
+}
+
 TEST_F(Launcher, AMissingProgramFails) {
   auto spec = shell("", 1, logs_);
   spec.argv = {"/no/such/program"};

@@ -9,6 +9,7 @@
 #include <exception>
 #include <filesystem>
 
+#include "launch/error_file.h"
 #include "launch/launcher.h"
 
 namespace tandem::test {
@@ -38,6 +39,7 @@ bool run_as_worker_if_asked(int* exit_code) {
   } catch (const std::exception& e) {
     std::fprintf(stderr, "worker '%s' threw: %s\n", name, e.what());
     *exit_code = 98;
+    launch::record_uncaught_error(e, *exit_code);
   }
   return true;
 }
