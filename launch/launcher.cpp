@@ -176,12 +176,41 @@ void pick_first_failure(std::vector<Worker>& workers, WorkerFailure& failure) {
   if (candidates.empty()) return;  // keep the one observed first
   std::stable_sort(candidates.begin(), candidates.end(),
                    [](const Candidate& a, const Candidate& b) { return a.at_us < b.at_us; });
+  // A rank's communicator is torn down while its exception unwinds, before
+  // the error is caught and written; a peer can thus record "connection reset"
+  // a moment before the rank that caused it. An error that is a lost peer
+  // connection therefore yields to a failure of another kind up to 2 s later.
+  auto lost_peer = [](const Candidate& c) {
+    if (!c.record) return false;
+    std::string e = c.record->message;
+    std::transform(e.begin(), e.end(), e.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    for (const char* sign : {"connection reset by peer", "connection closed by peer", "broken pipe"}) {
+      if (e.find(sign) != std::string::npos) return true;
+    }
+    return false;
+  };
+  if (lost_peer(candidates.front())) {
+    for (std::size_t i = 1; i < candidates.size(); ++i) {
+      if (candidates[i].at_us - candidates.front().at_us > 2000000) break;
+      if (!lost_peer(candidates[i])) {
+        std::rotate(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(i),
+                    candidates.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+        break;
+      }
+    }
+  }
   const Candidate& first = candidates.front();
   failure = WorkerFailure{};
   failure.rank = first.w->rank;
   failure.pid = first.w->pid;
   describe_status(first.w->status, failure);
   failure.time_us = first.at_us;
+  if (first.record && first.w->stop_sent && failure.signal != 0) {
+    // It had caught its error and was on its way out when the launcher's stop
+    // signal reached it: report the exit code it was ending with, not our signal.
+    failure.signal = 0;
+    failure.exit_code = first.record->exit_code;
+  }
   if (first.record) {
     failure.error_type = first.record->type;
     failure.error_message = first.record->message;
