@@ -62,6 +62,9 @@ void SurvivalNet::add_network_keys(recipe::Section& s) {
   s.add("hidden", Type::kFloatList, "Widths of the hidden layers (integers), in order.")
       .def(std::vector<double>{32, 32})
       .min(1);
+  s.add("activation", Type::kChoice, "Nonlinearity after each hidden linear layer.")
+      .choices({"relu", "selu"})
+      .def("relu");
   s.add("dropout", Type::kFloat, "Dropout after each hidden layer.").def(0.1).min(0).less_than(1);
   s.add("batch_norm", Type::kBool, "Batch normalisation after each hidden linear layer.").def(true);
   s.add("standardize", Type::kBool, "Standardise features with the training split's mean and standard deviation.")
@@ -77,6 +80,7 @@ SurvivalNetOptions SurvivalNet::network_options_from(const YAML::Node& n) {
     }
     o.hidden.push_back(static_cast<int64_t>(w));
   }
+  o.activation = n["activation"].as<std::string>();
   o.dropout = n["dropout"].as<double>();
   o.batch_norm = n["batch_norm"].as<bool>();
   o.standardize = n["standardize"].as<bool>();
@@ -88,7 +92,11 @@ torch::nn::Sequential SurvivalNet::build(int64_t in_features) const {
   int64_t width = in_features;
   for (int64_t h : options_.hidden) {
     seq->push_back(torch::nn::Linear(width, h));
-    seq->push_back(torch::nn::ReLU());
+    if (options_.activation == "selu") {
+      seq->push_back(torch::nn::SELU());
+    } else {
+      seq->push_back(torch::nn::ReLU());
+    }
     if (options_.batch_norm) seq->push_back(torch::nn::BatchNorm1d(h));
     if (options_.dropout > 0) seq->push_back(torch::nn::Dropout(options_.dropout));
     width = h;
@@ -160,6 +168,8 @@ torch::Tensor SurvivalNet::forward_best(const torch::Tensor& x) const {
                             bn->options.eps(), /*cudnn_enabled=*/false);
     } else if (layer->as<torch::nn::ReLU>() != nullptr) {
       h = torch::relu(h);
+    } else if (layer->as<torch::nn::SELU>() != nullptr) {
+      h = torch::selu(h);
     }  // Dropout: the identity in evaluation mode.
   }
   return h;

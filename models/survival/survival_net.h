@@ -35,6 +35,8 @@ namespace tandem::models {
 
 struct SurvivalNetOptions {
   std::vector<int64_t> hidden{32, 32};
+  /// "relu" or "selu" (Klambauer et al. 2017; DeepSurv's METABRIC choice), after each hidden linear layer.
+  std::string activation = "relu";
   double dropout = 0.1;
   bool batch_norm = true;
   bool standardize = true;
@@ -44,7 +46,7 @@ class SurvivalNet : public Model, public SurvivalPredictor {
  public:
   SurvivalNet(const SurvivalNetOptions& options, int64_t outputs);
 
-  /// The recipe keys every survival model has (hidden, dropout, batch_norm, standardize).
+  /// The recipe keys every survival model has (hidden, activation, dropout, batch_norm, standardize).
   static void add_network_keys(recipe::Section& section);
   static SurvivalNetOptions network_options_from(const YAML::Node& section);
 

@@ -191,6 +191,43 @@ TEST(SurvivalModels, EvaluationUsesTheWeightsWithTheLowestHoldoutLoss) {
   }
 }
 
+TEST(SurvivalModels, BestWeightsReproduceTheNetworkForEachActivation) {
+  // forward_best() re-runs the layers by hand; right after a selection it must
+  // give exactly what the live network gives, whatever the nonlinearity.
+  for (const std::string activation : {"relu", "selu"}) {
+    SCOPED_TRACE(activation);
+    auto data = data::make_synthetic_survival({200, 50, 5, false, 1.5, 10, 15, 3});
+    auto train = std::static_pointer_cast<data::SurvivalTable>(data.train);
+    auto val = std::static_pointer_cast<data::SurvivalTable>(data.val);
+    train->set_holdout(val);
+    torch::manual_seed(0);
+    auto model = create_model(section("deepsurv", "hidden: [6, 4], dropout: 0.0, batch_norm: false, activation: " + activation));
+    auto* net = dynamic_cast<SurvivalNet*>(model.get());
+    ASSERT_NE(net, nullptr);
+    model->prepare(*train);
+    model->refresh(*train);
+    ASSERT_TRUE(net->has_best());
+    model->eval();
+    const auto probe = val->get({0, 1, 2, 3, 4, 5});
+    const auto best = model->forward(probe);
+    model->train();  // dropout 0 and no batch norm: the live network, same weights
+    const auto live = model->forward(probe);
+    EXPECT_TRUE(torch::allclose(best, live, 1e-6, 1e-6)) << best << live;
+  }
+  // The two activations give different networks from the same initialisation.
+  auto data = data::make_synthetic_survival({200, 50, 5, false, 1.5, 10, 15, 3});
+  const auto probe = data.val->get({0, 1, 2, 3, 4, 5});
+  std::vector<torch::Tensor> out;
+  for (const std::string activation : {"relu", "selu"}) {
+    torch::manual_seed(0);
+    auto model = create_model(section("deepsurv", "hidden: [6], dropout: 0.0, batch_norm: false, activation: " + activation));
+    model->prepare(*data.train);
+    model->eval();
+    out.push_back(model->forward(probe));
+  }
+  EXPECT_FALSE(torch::allclose(out[0], out[1]));
+}
+
 /// Trains `type` on synthetic data through the Trainer and returns the
 /// validation metrics plus the true model's concordance on the same subjects.
 std::pair<MetricValues, double> train_on_synthetic(const std::string& type, bool nonlinear) {
