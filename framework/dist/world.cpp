@@ -51,27 +51,36 @@ std::string first_host_of_nodelist(const std::string& nodelist) { return first_h
 World world_from_env(const EnvLookup& lookup) {
   EnvLookup env = lookup ? lookup : EnvLookup([](const char* n) { return std::getenv(n); });
   World w;
-  if (set(env, "RANK") || set(env, "WORLD_SIZE")) {
-    w.source = "torchrun";
-    w.world_size = read_int(env, "WORLD_SIZE", 1, 1);
-    w.rank = read_int(env, "RANK", 0, 0);
-    w.local_world_size = read_int(env, "LOCAL_WORLD_SIZE", w.world_size, 1);
-    w.local_rank = read_int(env, "LOCAL_RANK", w.rank % w.local_world_size, 0);
-    w.group_rank = read_int(env, "GROUP_RANK", w.rank / w.local_world_size, 0);
-  } else if (set(env, "OMPI_COMM_WORLD_RANK")) {
-    w.source = "openmpi";
-    w.world_size = read_int(env, "OMPI_COMM_WORLD_SIZE", 1, 1);
-    w.rank = read_int(env, "OMPI_COMM_WORLD_RANK", 0, 0);
-    w.local_world_size = read_int(env, "OMPI_COMM_WORLD_LOCAL_SIZE", w.world_size, 1);
-    w.local_rank = read_int(env, "OMPI_COMM_WORLD_LOCAL_RANK", w.rank % w.local_world_size, 0);
-    w.group_rank = read_int(env, "OMPI_COMM_WORLD_NODE_RANK", w.rank / w.local_world_size, 0);
-  } else if (set(env, "SLURM_PROCID")) {
-    w.source = "slurm";
-    w.world_size = read_int(env, "SLURM_NTASKS", 1, 1);
-    w.rank = read_int(env, "SLURM_PROCID", 0, 0);
-    w.local_world_size = read_int(env, "SLURM_NTASKS_PER_NODE", w.world_size, 1);
-    w.local_rank = read_int(env, "SLURM_LOCALID", w.rank % w.local_world_size, 0);
-    w.group_rank = read_int(env, "SLURM_NODEID", w.rank / w.local_world_size, 0);
+  // The same five numbers under each launcher's names; the first launcher
+  // whose variables are present wins.
+  struct Names {
+    const char* source;
+    const char* present;
+    const char* size;
+    const char* rank;
+    const char* local_size;
+    const char* local_rank;
+    const char* node_rank;
+  };
+  static const Names kLaunchers[] = {
+      {"torchrun", "RANK", "WORLD_SIZE", "RANK", "LOCAL_WORLD_SIZE", "LOCAL_RANK", "GROUP_RANK"},
+      {"torchrun", "WORLD_SIZE", "WORLD_SIZE", "RANK", "LOCAL_WORLD_SIZE", "LOCAL_RANK", "GROUP_RANK"},
+      {"openmpi", "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_LOCAL_SIZE",
+       "OMPI_COMM_WORLD_LOCAL_RANK", "OMPI_COMM_WORLD_NODE_RANK"},
+      {"slurm", "SLURM_PROCID", "SLURM_NTASKS", "SLURM_PROCID", "SLURM_NTASKS_PER_NODE", "SLURM_LOCALID",
+       "SLURM_NODEID"},
+  };
+  for (const Names& n : kLaunchers) {
+    if (!set(env, n.present)) continue;
+    w.source = n.source;
+    w.world_size = read_int(env, n.size, 1, 1);
+    w.rank = read_int(env, n.rank, 0, 0);
+    w.local_world_size = read_int(env, n.local_size, w.world_size, 1);
+    w.local_rank = read_int(env, n.local_rank, w.rank % w.local_world_size, 0);
+    w.group_rank = read_int(env, n.node_rank, w.rank / w.local_world_size, 0);
+    break;
+  }
+  if (w.source == "slurm") {
     const char* nodes = set(env, "SLURM_JOB_NODELIST") ? env("SLURM_JOB_NODELIST") : env("SLURM_NODELIST");
     if (nodes != nullptr && *nodes != '\0') w.master_addr = first_host(nodes);
   }

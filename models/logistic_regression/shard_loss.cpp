@@ -105,14 +105,7 @@ void ShardLoss::sums(const double* w, bool want_grad, bool want_hess) {
 
 double ShardLoss::local(const double* w, double* grad, double* hess) {
   sums(w, grad != nullptr, hess != nullptr);
-  const int64_t p = dim();
-  const double inv = 1.0 / static_cast<double>(global_rows_);
-  const double* s = packed_.data_ptr<double>();
-  if (grad)
-    for (int64_t j = 0; j < p; ++j) grad[j] = s[1 + j] * inv;
-  if (hess)
-    for (int64_t j = 0; j < p * p; ++j) hess[j] = s[1 + p + j] * inv;
-  return s[0] * inv;
+  return unpack_means(grad, hess);
 }
 
 double ShardLoss::mean(const double* w, double* grad, double* hess) {
@@ -122,6 +115,11 @@ double ShardLoss::mean(const double* w, double* grad, double* hess) {
   const int64_t count = hess ? 1 + p + p * p : (grad ? 1 + p : 1);
   auto message = packed_.narrow(0, 0, count);
   comm_.allreduce(message)->wait();
+  return unpack_means(grad, hess);
+}
+
+double ShardLoss::unpack_means(double* grad, double* hess) const {
+  const int64_t p = dim();
   const double inv = 1.0 / static_cast<double>(global_rows_);
   const double* s = packed_.data_ptr<double>();
   if (grad)

@@ -33,6 +33,8 @@ class ShardLoss : public LossOracle {
   void margins(const double* w, torch::Tensor& out);
 
  private:
+  /// The packed sums (loss, gradient, Hessian) divided by the global row count, into grad and hess where given.
+  double unpack_means(double* grad, double* hess) const;
   /// Sums over the shard (not divided): loss, then gradient, then Hessian, into packed_.
   void sums(const double* w, bool grad, bool hess);
 
