@@ -1,10 +1,11 @@
 #pragma once
 /// The per-job store token. The launcher makes one per job and gives it to its
-/// workers as TANDEM_STORE_TOKEN; at rendezvous rank 0 publishes a digest of it
-/// in the store and every other rank checks it before joining, so a worker of
-/// another job that dials this job's port fails with a clear error instead of
-/// joining. It keeps jobs apart; it is no defence against an attacker (see
-/// docs/launch.md).
+/// workers as TANDEM_STORE_TOKEN; every worker presents it when it connects to
+/// rank 0's store, which closes the connection of any other token
+/// (framework/dist/store.h). So a worker of another job that dials this job's
+/// port fails with a clear error instead of joining. It is sent in clear: it
+/// keeps jobs apart, and is no defence against someone who can watch the
+/// network (see docs/launch.md).
 #include <string>
 
 namespace tandem::launch {

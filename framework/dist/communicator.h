@@ -59,7 +59,7 @@ std::vector<std::string> available_backends();
 /// A communicator for a world of one: every collective is already complete.
 std::unique_ptr<Communicator> make_local_communicator();
 
-/// Rendezvous with the peers through a TCPStore at MASTER_ADDR:MASTER_PORT
+/// Rendezvous with the peers through Tandem's store at MASTER_ADDR:MASTER_PORT
 /// (rank 0 hosts it) and create the process group. For world size 1 this is
 /// the local communicator. Times out with a message naming missing ranks.
 std::unique_ptr<Communicator> connect(const World& world, const DistOptions& options);

@@ -1,71 +1,77 @@
 #include <fmt/format.h>
-#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/version.h>
+#include <torch/csrc/distributed/c10d/Store.hpp>
 
-#include <thread>
+#include <algorithm>
 
 #include "framework/core/error.h"
 #include "framework/dist/c10d_communicator.h"
+#include "framework/dist/store.h"
 
 namespace tandem::dist {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 
 std::string arrival_key(int rank) { return fmt::format("tandem/arrived/{}", rank); }
 
-constexpr const char* kJobKey = "tandem/job";
+/// Tandem's store (store.h) as a c10d::Store, for ProcessGroupGloo/NCCL.
+/// Rank 0's instance also owns the server, which therefore lives exactly as
+/// long as the process group that holds the store.
+class TandemStore : public c10d::Store {
+ public:
+  TandemStore(std::shared_ptr<StoreServer> server, std::shared_ptr<StoreClient> client,
+              std::chrono::milliseconds timeout)
+      : c10d::Store(timeout), server_(std::move(server)), client_(std::move(client)) {}
 
-/// FNV-1a: a stable digest, so the token itself is not stored in clear.
-std::vector<uint8_t> token_digest(const std::string& token) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : "tandem-store-token:" + token) h = (h ^ c) * 1099511628211ull;
-  const std::string text = fmt::format("{:016x}", h);
-  return {text.begin(), text.end()};
-}
+  using c10d::Store::set;
+  void set(const std::string& key, const std::vector<uint8_t>& value) override { client_->set(key, value); }
+  using c10d::Store::compareSet;
+  std::vector<uint8_t> compareSet(const std::string& key, const std::vector<uint8_t>& expected,
+                                  const std::vector<uint8_t>& desired) override {
+    return client_->compare_set(key, expected, desired);
+  }
+  std::vector<uint8_t> get(const std::string& key) override { return client_->get(key, timeout_); }
+  int64_t add(const std::string& key, int64_t value) override { return client_->add(key, value); }
+  bool deleteKey(const std::string& key) override { return client_->erase(key); }
+  bool check(const std::vector<std::string>& keys) override { return client_->check(keys); }
+  int64_t getNumKeys() override { return client_->num_keys(); }
+  void wait(const std::vector<std::string>& keys) override { client_->wait(keys, timeout_); }
+  void wait(const std::vector<std::string>& keys, const std::chrono::milliseconds& timeout) override {
+    client_->wait(keys, timeout);
+  }
+#if TORCH_VERSION_MAJOR >= 2
+  // Not marked override: they are virtual only from some 2.x release on, and override it where they are.
+  void append(const std::string& key, const std::vector<uint8_t>& value) { client_->append(key, value); }
+  /// A second connection to the same server, for use from another thread.
+  c10::intrusive_ptr<c10d::Store> clone() {
+    auto client = std::make_shared<StoreClient>(client_->host(), client_->port(), client_->token(), timeout_);
+    return c10::make_intrusive<TandemStore>(server_, std::move(client), timeout_);
+  }
+#endif
 
-/// Rank 0 publishes the job's token digest; every other rank checks it before
-/// announcing itself, so a worker of another job that dialled this job's port
-/// stops with an error and leaves no trace in the store.
-void check_job_token(c10d::Store& store, const World& world, std::chrono::milliseconds timeout) {
-  const auto mine = token_digest(world.store_token);
-  if (world.rank == 0) {
-    store.set(kJobKey, mine);
-    return;
-  }
-  try {
-    store.wait({kJobKey}, timeout);
-  } catch (const std::exception& e) {
-    throw std::runtime_error(fmt::format("[dist] rendezvous timed out after {} s on rank {}: rank 0 did not open the "
-                                         "job at {}:{} ({})",
-                                         timeout.count() / 1000.0, world.rank, world.master_addr, world.master_port,
-                                         e.what()));
-  }
-  if (store.get(kJobKey) != mine) {
-    throw BadInput(fmt::format(
-        "[dist] rank {}: the store at {}:{} belongs to another job (its token differs from this worker's "
-        "TANDEM_STORE_TOKEN{}); check MASTER_PORT, and give every worker of one job the same token (or none)",
-        world.rank, world.master_addr, world.master_port, world.store_token.empty() ? ", which is unset" : ""));
-  }
-}
+ private:
+  std::shared_ptr<StoreServer> server_;
+  std::shared_ptr<StoreClient> client_;
+};
 
 /// Every rank announces itself, then waits for all others; on timeout the
 /// error lists exactly the ranks that never announced.
-void wait_for_everyone(c10d::Store& store, const World& world, std::chrono::milliseconds timeout) {
+void wait_for_everyone(StoreClient& store, const World& world, std::chrono::milliseconds timeout) {
   store.set(arrival_key(world.rank), std::vector<uint8_t>{1});
   std::vector<std::string> keys;
   for (int r = 0; r < world.world_size; ++r) keys.push_back(arrival_key(r));
-  const auto deadline = Clock::now() + timeout;
-  while (!store.check(keys)) {
-    if (Clock::now() > deadline) {
-      std::string missing;
-      for (int r = 0; r < world.world_size; ++r) {
-        if (!store.check({arrival_key(r)})) missing += (missing.empty() ? "" : ", ") + std::to_string(r);
+  try {
+    store.wait(keys, timeout);
+  } catch (const StoreTimeout& e) {
+    std::string missing;
+    for (int r = 0; r < world.world_size; ++r) {
+      if (std::find(e.missing().begin(), e.missing().end(), arrival_key(r)) != e.missing().end()) {
+        missing += (missing.empty() ? "" : ", ") + std::to_string(r);
       }
-      throw std::runtime_error(fmt::format(
-          "[dist] rendezvous timed out after {} s on rank {}: rank(s) {} of {} did not arrive at {}:{}",
-          timeout.count() / 1000.0, world.rank, missing, world.world_size, world.master_addr, world.master_port));
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    throw std::runtime_error(fmt::format(
+        "[dist] rendezvous timed out after {} s on rank {}: rank(s) {} of {} did not arrive at {}:{}",
+        timeout.count() / 1000.0, world.rank, missing, world.world_size, world.master_addr, world.master_port));
   }
 }
 
@@ -73,22 +79,31 @@ void wait_for_everyone(c10d::Store& store, const World& world, std::chrono::mill
 
 std::unique_ptr<Communicator> connect(const World& world, const DistOptions& options) {
   if (!world.distributed()) return make_local_communicator();
-  c10d::TCPStoreOptions store_options;
-  store_options.port = static_cast<std::uint16_t>(world.master_port);
-  store_options.isServer = world.rank == 0;
-  store_options.numWorkers = c10::nullopt;
-  store_options.waitWorkers = false;  // wait_for_everyone() names who is missing instead
-  store_options.timeout = options.timeout;
-  c10::intrusive_ptr<c10d::Store> store;
+  std::shared_ptr<StoreServer> server;
+  if (world.rank == 0) {
+    try {
+      server = std::make_shared<StoreServer>(store_bind_address(world.master_addr), world.master_port, world.store_token);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(fmt::format("[dist] rank 0 could not host the store at {}:{}: {}", world.master_addr,
+                                           world.master_port, e.what()));
+    }
+  }
+  std::shared_ptr<StoreClient> client;
   try {
-    store = c10::make_intrusive<c10d::TCPStore>(world.master_addr, store_options);
+    client = std::make_shared<StoreClient>(world.master_addr, world.master_port, world.store_token, options.timeout);
+  } catch (const StoreRefused&) {
+    throw BadInput(fmt::format(
+        "[dist] rank {}: the store at {}:{} belongs to another job (its token differs from this worker's "
+        "TANDEM_STORE_TOKEN{}); check MASTER_PORT, and give every worker of one job the same token (or none)",
+        world.rank, world.master_addr, world.master_port, world.store_token.empty() ? ", which is unset" : ""));
   } catch (const std::exception& e) {
-    throw std::runtime_error(fmt::format("[dist] rank {} could not {} the store at {}:{}: {}", world.rank,
-                                         world.rank == 0 ? "host" : "reach rank 0's", world.master_addr,
+    throw std::runtime_error(fmt::format("[dist] rendezvous timed out after {} s on rank {}: could not reach rank 0's "
+                                         "store at {}:{}: {}",
+                                         options.timeout.count() / 1000.0, world.rank, world.master_addr,
                                          world.master_port, e.what()));
   }
-  check_job_token(*store, world, options.timeout);
-  wait_for_everyone(*store, world, options.timeout);
+  auto store = c10::make_intrusive<TandemStore>(server, client, options.timeout);
+  wait_for_everyone(*client, world, options.timeout);
   return make_c10d_communicator(store, world, options);
 }
 

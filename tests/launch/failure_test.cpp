@@ -263,6 +263,8 @@ TEST_F(Failures, StrangersOnTheStorePortNeitherCrashNorJoinTheJob) {
       },
       30))
       << job.text();
+  // A single-host job's store listens on loopback only.
+  EXPECT_EQ(test::listening_addresses(port), std::vector<std::string>{"0100007F"}) << "127.0.0.1 in /proc/net/tcp";
   auto stranger = test::run_command("RANK=1 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(port) +
                                     " TANDEM_STORE_TOKEN=another-job timeout -k 5 60 " + TANDEM_EXE + " train " +
                                     recipe(3).string() + " --run-dir " + (dir_ / "stranger").string());

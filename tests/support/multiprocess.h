@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace tandem::test {
 
@@ -40,6 +41,11 @@ CommandResult run_command(const std::string& shell_command);
 
 /// A fresh empty directory under the system temp dir.
 std::string make_temp_dir(const std::string& tag);
+
+/// The local addresses of the TCP sockets listening on `port`, as the kernel
+/// lists them in /proc/net/tcp and tcp6 (hex: "0100007F" is 127.0.0.1,
+/// "00000000000000000000000000000000" is ::).
+std::vector<std::string> listening_addresses(int port);
 
 }  // namespace tandem::test
 
