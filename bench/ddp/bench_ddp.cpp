@@ -9,6 +9,9 @@
 // (no data loading is timed), warms up, then times `steps` optimizer steps
 // between two barriers. Configurations alternate within each repeat so that
 // machine noise falls on all of them alike; the median over repeats is kept.
+#include <sys/resource.h>
+#include <time.h>
+
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -20,6 +23,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -47,6 +51,24 @@ struct WorkerArgs {
   int threads = 1;
   std::string hook = "allreduce";
   std::string out;
+};
+
+/// CPU time of this process, split into the calling (compute) thread and all
+/// the others (Gloo's and the reducer's), and the involuntary context switches:
+/// a profile of where a step's time goes when workers share the cores.
+struct CpuSample {
+  double thread_s = 0, process_s = 0;
+  long involuntary_switches = 0;
+  static CpuSample now() {
+    auto seconds = [](clockid_t id) {
+      timespec t{};
+      clock_gettime(id, &t);
+      return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+    };
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return {seconds(CLOCK_THREAD_CPUTIME_ID), seconds(CLOCK_PROCESS_CPUTIME_ID), u.ru_nivcsw};
+  }
 };
 
 /// Gradient sync alone (comparison 5): the model's gradients all-reduced
@@ -162,7 +184,9 @@ int run_worker(const WorkerArgs& a) {
   backward_s = optimizer_s = 0.0;
   comm->barrier()->wait();
   const auto start = Clock::now();
+  const auto cpu_start = CpuSample::now();
   for (int64_t k = 0; k < a.steps; ++k) step(k);
+  const auto cpu_end = CpuSample::now();
   comm->barrier()->wait();
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   if (world.rank == 0) {
@@ -174,11 +198,16 @@ int run_worker(const WorkerArgs& a) {
                      {"samples_per_s", static_cast<double>(world.world_size * a.batch * a.steps) / seconds},
                      {"loss", last_loss},
                      {"forward_backward_s", backward_s},
-                     {"optimizer_s", optimizer_s}};
+                     {"optimizer_s", optimizer_s},
+                     {"compute_thread_cpu_s", cpu_end.thread_s - cpu_start.thread_s},
+                     {"other_threads_cpu_s",
+                      (cpu_end.process_s - cpu_start.process_s) - (cpu_end.thread_s - cpu_start.thread_s)},
+                     {"involuntary_switches", cpu_end.involuntary_switches - cpu_start.involuntary_switches}};
     if (ddp) {
       r["exposed_comm_s"] = ddp->counters().exposed_comm_s;
       r["comm_s"] = ddp->counters().comm_s;
       r["buckets"] = ddp->counters().buckets;
+      r["synced_steps"] = ddp->counters().steps;  // comm_s and exposed_comm_s are totals over these
     }
     std::ofstream(a.out) << r.dump() << "\n";
   }
@@ -299,6 +328,7 @@ int main(int argc, char** argv) {
   };
   const int64_t overhead_batch = 1024;
   std::vector<double> sync_s, raw_s, exposed_over_comm;
+  std::map<std::string, std::vector<nlohmann::json>> profiles;  // "ddp"/"nosync" at the largest batch
   int64_t sync_bytes = 0;
   for (int r = 0; r < repeats; ++r) {
     std::cout << fmt::format("[bench] repeat {}/{}\n", r + 1, repeats);
@@ -310,6 +340,7 @@ int main(int argc, char** argv) {
       const auto ddp_record = run_tandem_record(self, tmp, "ddp", 2, b, s, hook);
       record(fmt::format("w2 tandem b{}", b),
              ddp_record ? std::optional<double>((*ddp_record)["samples_per_s"].get<double>()) : std::nullopt);
+      if (ddp_record && b == batches.back()) profiles["ddp"].push_back(*ddp_record);
       if (ddp_record && b == batches.back() && (*ddp_record)["comm_s"].get<double>() > 0) {
         exposed_over_comm.push_back((*ddp_record)["exposed_comm_s"].get<double>() /
                                     (*ddp_record)["comm_s"].get<double>());
@@ -318,7 +349,10 @@ int main(int argc, char** argv) {
         record(fmt::format("w2 python b{}", b), run_python(python, script, 2, b, s, false, false));
         record(fmt::format("w2 python+malloc b{}", b), run_python(python, script, 2, b, s, false, true));
       }
-      record(fmt::format("w2 nosync b{}", b), run_tandem(self, tmp, "nosync", 2, b, s, hook));
+      const auto nosync_record = run_tandem_record(self, tmp, "nosync", 2, b, s, hook);
+      record(fmt::format("w2 nosync b{}", b),
+             nosync_record ? std::optional<double>((*nosync_record)["samples_per_s"].get<double>()) : std::nullopt);
+      if (nosync_record && b == batches.back()) profiles["nosync"].push_back(*nosync_record);
       record(fmt::format("w2 naive b{}", b), run_tandem(self, tmp, "naive", 2, b, s, hook));
     }
     if (auto sync = run_tandem_record(self, tmp, "sync", 2, 1, static_cast<int64_t>(40 * scale) + 10, hook)) {
@@ -368,6 +402,33 @@ int main(int argc, char** argv) {
   if (!exposed_over_comm.empty()) {
     std::cout << fmt::format("   Exposed (not overlapped) communication at batch {}: {:.0f} % of communication time\n",
                              batches.back(), 100 * median(exposed_over_comm));
+  }
+  if (!profiles["ddp"].empty() && !profiles["nosync"].empty()) {
+    // Rank 0's view, per step, median over repeats: why Tandem at world 2 is
+    // slower than the same run without communication.
+    auto per_step = [&](const std::string& mode, const std::function<double(const nlohmann::json&)>& f,
+                        const char* steps = "steps") {
+      std::vector<double> v;
+      for (const auto& r : profiles[mode]) v.push_back(f(r) / std::max(1.0, r.value(steps, 0.0)));
+      return median(v);
+    };
+    std::cout << fmt::format("\nWhere a step's time goes at batch {} (rank 0, per step, median of {}):\n\n",
+                             batches.back(), repeats);
+    std::cout << "| mode | wall ms | forward+backward ms | optimizer ms | compute thread CPU ms | other threads CPU ms "
+                 "| compute thread off CPU ms | involuntary switches | communication ms | exposed ms |\n";
+    std::cout << "|---|---|---|---|---|---|---|---|---|---|\n";
+    for (const std::string mode : {"ddp", "nosync"}) {
+      auto get = [](const char* key) {
+        return [key](const nlohmann::json& r) { return r.contains(key) ? r[key].get<double>() : 0.0; };
+      };
+      const double wall = per_step(mode, get("seconds")), cpu = per_step(mode, get("compute_thread_cpu_s"));
+      std::cout << fmt::format("| {} | {:.1f} | {:.1f} | {:.1f} | {:.1f} | {:.1f} | {:.1f} | {:.1f} | {:.2f} | {:.2f} |\n",
+                               mode == "ddp" ? "Tandem DDP" : "no-sync bound", 1e3 * wall,
+                               1e3 * per_step(mode, get("forward_backward_s")), 1e3 * per_step(mode, get("optimizer_s")),
+                               1e3 * cpu, 1e3 * per_step(mode, get("other_threads_cpu_s")), 1e3 * (wall - cpu),
+                               per_step(mode, get("involuntary_switches")), 1e3 * per_step(mode, get("comm_s"), "synced_steps"),
+                               1e3 * per_step(mode, get("exposed_comm_s"), "synced_steps"));
+    }
   }
   return 0;
 }
