@@ -271,6 +271,18 @@ TEST_F(Failures, StrangersOnTheStorePortNeitherCrashNorJoinTheJob) {
   std::cout << "[ info ] the stranger worker said: " << stranger.output;
   EXPECT_EQ(stranger.exit_code, 2) << stranger.output;
   EXPECT_NE(stranger.output.find("belongs to another job"), std::string::npos) << stranger.output;
+  // Nothing of a single-host job reaches beyond loopback: neither the store nor Gloo.
+  int listening = 0, connected = 0;
+  for (int rank : {0, 1}) {
+    for (const auto& socket : test::tcp_sockets_of(job.worker(rank))) {
+      EXPECT_EQ(socket.local.rfind("0100007F:", 0), 0u) << "rank " << rank << " has a socket on " << socket.local;
+      listening += socket.state == "0A";
+      connected += socket.state == "01";
+    }
+  }
+  EXPECT_GE(listening, 1) << "rank 0's store at least";
+  std::cout << "[ info ] the workers have " << listening << " listening and " << connected
+            << " connected TCP socket(s), all on 127.0.0.1\n";
   ASSERT_TRUE(job.wait(120)) << job.text();
   EXPECT_EQ(job.exit_code(), 0) << job.text();
   EXPECT_NE(job.text().find("[launch] done"), std::string::npos) << job.text();

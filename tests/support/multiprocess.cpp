@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
@@ -80,20 +81,56 @@ CommandResult run_command(const std::string& shell_command) {
   return r;
 }
 
-std::vector<std::string> listening_addresses(int port) {
-  std::vector<std::string> out;
+namespace {
+
+struct TcpRow {
+  TcpSocket socket;
+  std::string inode;
+};
+
+/// The rows of /proc/net/tcp and tcp6.
+std::vector<TcpRow> tcp_rows() {
+  std::vector<TcpRow> out;
   for (const char* file : {"/proc/net/tcp", "/proc/net/tcp6"}) {
     std::ifstream in(file);
     std::string line;
     std::getline(in, line);  // the header
     while (std::getline(in, line)) {
       std::istringstream row(line);
-      std::string slot, local, remote, state;
-      row >> slot >> local >> remote >> state;
-      const auto colon = local.rfind(':');
-      if (state != "0A" || colon == std::string::npos) continue;  // 0A: LISTEN
-      if (std::stoi(local.substr(colon + 1), nullptr, 16) == port) out.push_back(local.substr(0, colon));
+      TcpRow r;
+      std::string slot, queues, timer, retransmits, uid, timeout;
+      row >> slot >> r.socket.local >> r.socket.remote >> r.socket.state >> queues >> timer >> retransmits >> uid >>
+          timeout >> r.inode;
+      out.push_back(std::move(r));
     }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> listening_addresses(int port) {
+  std::vector<std::string> out;
+  for (const auto& r : tcp_rows()) {
+    const auto colon = r.socket.local.rfind(':');
+    if (r.socket.state == "0A" && colon != std::string::npos &&
+        std::stoi(r.socket.local.substr(colon + 1), nullptr, 16) == port) {
+      out.push_back(r.socket.local.substr(0, colon));
+    }
+  }
+  return out;
+}
+
+std::vector<TcpSocket> tcp_sockets_of(int pid) {
+  std::vector<std::string> inodes;
+  std::error_code ec;
+  for (const auto& fd : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec)) {
+    const std::string target = std::filesystem::read_symlink(fd.path(), ec).string();
+    if (target.rfind("socket:[", 0) == 0) inodes.push_back(target.substr(8, target.size() - 9));
+  }
+  std::vector<TcpSocket> out;
+  for (const auto& r : tcp_rows()) {
+    if (std::find(inodes.begin(), inodes.end(), r.inode) != inodes.end()) out.push_back(r.socket);
   }
   return out;
 }

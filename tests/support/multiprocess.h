@@ -47,6 +47,14 @@ std::string make_temp_dir(const std::string& tag);
 /// "00000000000000000000000000000000" is ::).
 std::vector<std::string> listening_addresses(int port);
 
+/// A TCP socket of a process, as /proc/net/tcp shows it: local and remote
+/// "ADDR:PORT" in that hex form (for example "0100007F:9C41"), and the state
+/// ("0A" listening, "01" established).
+struct TcpSocket {
+  std::string local, remote, state;
+};
+std::vector<TcpSocket> tcp_sockets_of(int pid);
+
 }  // namespace tandem::test
 
 #define TANDEM_TEST_WORKER(name)                                                                     \
