@@ -1,6 +1,7 @@
 // The one translation unit that builds c10d process groups. LibTorch version
 // differences in c10d live here (older: ProcessGroup::Work; newer: c10d::Work).
 #include "framework/dist/c10d_communicator.h"
+#include "framework/dist/store.h"
 
 #include <fmt/format.h>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
@@ -122,9 +123,6 @@ class C10dCommunicator : public Communicator {
   std::string backend_;
 };
 
-bool is_loopback(const std::string& addr) {
-  return addr == "localhost" || addr.rfind("127.", 0) == 0 || addr == "::1";
-}
 
 }  // namespace
 
@@ -151,7 +149,7 @@ std::unique_ptr<Communicator> make_c10d_communicator(c10::intrusive_ptr<c10d::St
     auto opts = c10d::ProcessGroupGloo::Options::create(options.timeout);
     if (const char* ifname = std::getenv("GLOO_SOCKET_IFNAME"); ifname != nullptr && *ifname != '\0') {
       opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
-    } else if (is_loopback(world.master_addr)) {
+    } else if (!store_bind_address(world.master_addr).empty()) {
       // A single-host job talks over loopback only.
       opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
     } else {

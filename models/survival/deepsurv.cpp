@@ -7,7 +7,7 @@
 namespace tandem::models {
 namespace {
 
-DeepSurvOptions options_from(const YAML::Node& n) {
+DeepSurvOptions deepsurv_options_from(const YAML::Node& n) {
   DeepSurvOptions o;
   o.net = SurvivalNet::network_options_from(n);
   o.curve_points = n["curve_points"].as<int64_t>();
@@ -35,7 +35,7 @@ torch::Tensor cox_partial_nll(const torch::Tensor& eta, const torch::Tensor& dur
   return -((h - log_risk_set) * e).sum() / static_cast<double>(eta.size(0));
 }
 
-DeepSurv::DeepSurv(const YAML::Node& section) : DeepSurv(options_from(section)) {}
+DeepSurv::DeepSurv(const YAML::Node& section) : DeepSurv(deepsurv_options_from(section)) {}
 
 DeepSurv::DeepSurv(const DeepSurvOptions& options) : SurvivalNet(options.net, 1), options_(options) {
   cum_baseline_ = register_buffer("cum_baseline_hazard", torch::zeros({1}));

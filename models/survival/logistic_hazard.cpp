@@ -7,7 +7,7 @@
 namespace tandem::models {
 namespace {
 
-LogisticHazardOptions options_from(const YAML::Node& n) {
+LogisticHazardOptions hazard_options_from(const YAML::Node& n) {
   LogisticHazardOptions o;
   o.net = SurvivalNet::network_options_from(n);
   o.intervals = n["intervals"].as<int64_t>();
@@ -59,7 +59,7 @@ torch::Tensor logistic_hazard_nll(const torch::Tensor& phi, const torch::Tensor&
   return (bce * mask).sum(1);
 }
 
-LogisticHazard::LogisticHazard(const YAML::Node& section) : LogisticHazard(options_from(section)) {}
+LogisticHazard::LogisticHazard(const YAML::Node& section) : LogisticHazard(hazard_options_from(section)) {}
 
 LogisticHazard::LogisticHazard(const LogisticHazardOptions& options)
     : SurvivalNet(options.net, options.intervals), options_(options) {}

@@ -12,7 +12,7 @@
 namespace tandem::ddp {
 namespace {
 
-constexpr int kWorld = 2;
+constexpr int kWorldSize = 2;
 
 /// Registration order a, b, c, d; forward uses them as d(c(b(a(x)))) + skip
 /// through c, so backward's arrival order is not reverse registration order.
@@ -135,7 +135,7 @@ TANDEM_TEST_WORKER(ddp_rebuild) {
 
 TEST(DdpRebuild, EveryRankRebuildsTheSameBuckets) {
   const std::string out = test::make_temp_dir("ddp-rebuild");
-  auto result = test::run_workers_of_this_binary("ddp_rebuild", kWorld, {{"TEST_OUT_DIR", out}});
+  auto result = test::run_workers_of_this_binary("ddp_rebuild", kWorldSize, {{"TEST_OUT_DIR", out}});
   ASSERT_EQ(result.exit_code, 0) << result.failure;
   torch::Tensor r0, r1;
   torch::load(r0, out + "/rank0.pt");
@@ -188,7 +188,7 @@ TANDEM_TEST_WORKER(ddp_hook) {
 /// mean: |got - mean| <= bound_units * u * (|g0| + |g1|) / 2 elementwise.
 void check_hook(const std::string& hook, double unit_roundoff, double bound_units, int64_t bytes_per_element) {
   const std::string out = test::make_temp_dir("ddp-hook");
-  auto result = test::run_workers_of_this_binary("ddp_hook", kWorld, {{"TEST_OUT_DIR", out}, {"TEST_HOOK", hook}});
+  auto result = test::run_workers_of_this_binary("ddp_hook", kWorldSize, {{"TEST_OUT_DIR", out}, {"TEST_HOOK", hook}});
   ASSERT_EQ(result.exit_code, 0) << result.failure;
   std::vector<torch::Tensor> r0, r1;
   torch::load(r0, out + "/rank0.pt");
@@ -243,10 +243,10 @@ std::vector<torch::Tensor> train_odd(dist::Communicator* comm) {
   if (comm) ddp = std::make_unique<DistributedDataParallel>(net, *comm, DdpOptions{1e-9, 1e-9, true, false});
   torch::optim::SGD opt(net.parameters(), torch::optim::SGDOptions(0.5));
   torch::manual_seed(12);
-  auto ids = torch::randint(0, 20, {kOddSteps * kWorld * kOddBatch, 5});
-  auto y = torch::randint(0, 3, {kOddSteps * kWorld * kOddBatch});
+  auto ids = torch::randint(0, 20, {kOddSteps * kWorldSize * kOddBatch, 5});
+  auto y = torch::randint(0, 3, {kOddSteps * kWorldSize * kOddBatch});
   for (int step = 0; step < kOddSteps; ++step) {
-    auto rows = torch::arange(step * kWorld * kOddBatch, (step + 1) * kWorld * kOddBatch);
+    auto rows = torch::arange(step * kWorldSize * kOddBatch, (step + 1) * kWorldSize * kOddBatch);
     if (comm) rows = rows.slice(0, comm->rank(), rows.size(0), comm->size());
     if (ddp) {
       ddp->zero_grad();
@@ -271,9 +271,9 @@ TANDEM_TEST_WORKER(ddp_odd) {
 TEST(DdpGradients, SparseNonContiguousAndFrozenParametersMatchTheReference) {
   auto reference = train_odd(nullptr);
   const std::string out = test::make_temp_dir("ddp-odd");
-  auto result = test::run_workers_of_this_binary("ddp_odd", kWorld, {{"TEST_OUT_DIR", out}});
+  auto result = test::run_workers_of_this_binary("ddp_odd", kWorldSize, {{"TEST_OUT_DIR", out}});
   ASSERT_EQ(result.exit_code, 0) << result.failure;
-  for (int rank = 0; rank < kWorld; ++rank) {
+  for (int rank = 0; rank < kWorldSize; ++rank) {
     std::vector<torch::Tensor> got;
     torch::load(got, out + "/rank" + std::to_string(rank) + ".pt");
     ASSERT_EQ(got.size(), reference.size());

@@ -21,7 +21,7 @@ constexpr int kWorld = 2;
 constexpr int64_t kBatch = 32;  // per rank
 constexpr int kSteps = 5;
 
-YAML::Node section(const std::string& type, const std::string& extra) {
+YAML::Node model_section(const std::string& type, const std::string& extra) {
   auto schema = model_registry().get(type).schema();
   YAML::Node n = YAML::Load("{type: " + type + ", " + extra + "}");
   for (const auto& key : schema.keys()) {
@@ -36,7 +36,7 @@ std::shared_ptr<Model> fresh_deepsurv(const Dataset& train) {
   torch::manual_seed(42);
   // No batch norm: its batch statistics would differ per rank for a reason
   // that has nothing to do with risk sets.
-  auto m = create_model(section("deepsurv", "hidden: [8], dropout: 0.0, batch_norm: false"));
+  auto m = create_model(model_section("deepsurv", "hidden: [8], dropout: 0.0, batch_norm: false"));
   m->prepare(train);
   return m;
 }
@@ -124,7 +124,7 @@ TEST(DeepSurvDdp, EachRankUsesItsOwnBatchAsRiskSets) {
 MetricValues evaluate_logistic_hazard(dist::Communicator& comm) {
   auto data = synthetic();
   torch::manual_seed(3);
-  auto m = create_model(section("logistic_hazard", "hidden: [16], intervals: 10"));
+  auto m = create_model(model_section("logistic_hazard", "hidden: [16], intervals: 10"));
   m->prepare(*data.train);
   // Validation batches of 64 on each rank: several batches, uneven shards (300 / 2 / 64).
   return evaluate_model(*m, *data.val, 64, comm);
