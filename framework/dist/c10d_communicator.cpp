@@ -123,7 +123,6 @@ class C10dCommunicator : public Communicator {
   std::string backend_;
 };
 
-
 }  // namespace
 
 std::vector<std::string> available_backends() {
