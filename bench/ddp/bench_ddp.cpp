@@ -50,8 +50,12 @@ struct WorkerArgs {
   int64_t warmup = 3;
   int threads = 1;
   std::string hook = "allreduce";
+  double first_bucket_mb = 1.0;  // Tandem's ddp.first_bucket_mb
   std::string out;
 };
+
+/// --first-bucket-mb, passed on to every Tandem worker.
+double g_first_bucket_mb = 1.0;
 
 /// CPU time of this process, split into the calling (compute) thread and all
 /// the others (Gloo's and the reducer's), and the involuntary context switches:
@@ -78,6 +82,7 @@ struct CpuSample {
 int run_sync_worker(tandem::models::CharLstm& model, tandem::dist::Communicator& comm, int rank, const WorkerArgs& a) {
   tandem::ddp::DdpOptions options;
   options.comm_hook = a.hook;
+  options.first_bucket_mb = a.first_bucket_mb;
   tandem::ddp::DistributedDataParallel ddp(model, comm, options);
   const auto params = model.parameters();
   std::vector<torch::Tensor> weights;
@@ -133,6 +138,7 @@ int run_worker(const WorkerArgs& a) {
   if (a.mode == "ddp" || a.mode == "nosync") {
     tandem::ddp::DdpOptions options;
     options.comm_hook = a.hook;
+    options.first_bucket_mb = a.first_bucket_mb;
     ddp.emplace(*model, *comm, options);
   }
   if (a.mode == "sync") return run_sync_worker(*model, *comm, world.rank, a);
@@ -233,7 +239,7 @@ std::optional<nlohmann::json> run_tandem_record(const std::string& self, const f
   fs::remove(out);
   tandem::launch::WorkerGroupSpec spec;
   spec.argv = {self, "--worker", "--mode", mode, "--batch", std::to_string(batch), "--steps", std::to_string(steps),
-               "--hook", hook, "--out", out.string()};
+               "--hook", hook, "--first-bucket-mb", std::to_string(g_first_bucket_mb), "--out", out.string()};
   spec.nproc_per_node = world;
   spec.env["OMP_NUM_THREADS"] = "1";
   spec.timeout_s = 600;
@@ -300,6 +306,7 @@ int main(int argc, char** argv) {
   app.add_option("--steps", w.steps, "worker: timed steps");
   app.add_option("--out", w.out, "worker: result file");
   app.add_option("--hook", hook, "Tandem's ddp.comm_hook: allreduce | fp16 | bf16");
+  app.add_option("--first-bucket-mb", g_first_bucket_mb, "Tandem's ddp.first_bucket_mb (2 gives this model one bucket)");
   app.add_option("--batches", batches, "per-rank batch sizes for the world-2 comparisons")->delimiter(',');
   app.add_option("--repeats", repeats, "runs of every configuration; the median is reported");
   app.add_option("--scale", scale, "multiplies the number of timed steps (more: steadier, slower)");
@@ -307,6 +314,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (worker) {
     w.hook = hook;
+    w.first_bucket_mb = g_first_bucket_mb;
     return run_worker(w);
   }
 
