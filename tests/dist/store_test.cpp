@@ -84,9 +84,7 @@ TEST(Store, WaitWakesWhenAnotherClientSetsTheKeysAndTimesOutNamingTheMissingOnes
     setter.set("a", b("1"));
     setter.set("b", b("2"));
   });
-  const auto start = Clock::now();
-  waiter.wait({"a", "b"}, 10s);
-  EXPECT_LT(seconds_since(start), 5.0);
+  waiter.wait({"a", "b"}, 10s);  // woken: a timeout would throw
   EXPECT_EQ(s(waiter.get("b", 1s)), "2");
   later.join();
 
@@ -98,8 +96,7 @@ TEST(Store, WaitWakesWhenAnotherClientSetsTheKeysAndTimesOutNamingTheMissingOnes
     EXPECT_EQ(e.missing(), (std::vector<std::string>{"x", "y"}));
     EXPECT_NE(std::string(e.what()).find("key(s) x, y"), std::string::npos) << e.what();
   }
-  EXPECT_GE(seconds_since(t0), 0.29);
-  EXPECT_LT(seconds_since(t0), 3.0);
+  EXPECT_GE(seconds_since(t0), 0.29) << "the server kept the wait's time";
   // The connection is still in step after a timeout.
   EXPECT_EQ(s(waiter.get("a", 1s)), "1");
   EXPECT_THROW(waiter.get("never", 200ms), StoreTimeout);
@@ -127,19 +124,18 @@ TEST(Store, AClientRetriesUntilTheServerListensAndGivesUpAfterItsTimeout) {
   }();
   const auto start = Clock::now();
   EXPECT_THROW(StoreClient("127.0.0.1", free_port, "t", 400ms), std::runtime_error);
-  EXPECT_GE(seconds_since(start), 0.39);
-  EXPECT_LT(seconds_since(start), 3.0);
+  EXPECT_GE(seconds_since(start), 0.39) << "it retried until its timeout";
+  EXPECT_LT(seconds_since(start), 30.0) << "and then gave up";
 }
 
 TEST(Store, AWrongTokenIsRefusedAtOnceAndTouchesNothing) {
   StoreServer server("127.0.0.1", 0, "job-a");
   StoreClient member("127.0.0.1", server.port(), "job-a", 5s);
   member.set("k", b("v"));
-  const auto start = Clock::now();
+  // Refused, not timed out: StoreRefused, where a timeout would be a plain runtime_error.
   EXPECT_THROW(StoreClient("127.0.0.1", server.port(), "job-b", 5s), StoreRefused);
   EXPECT_THROW(StoreClient("127.0.0.1", server.port(), "", 5s), StoreRefused);
   EXPECT_THROW(StoreClient("127.0.0.1", server.port(), "job-a-longer", 5s), StoreRefused);
-  EXPECT_LT(seconds_since(start), 2.0);
   EXPECT_EQ(server.stats().refused_token, 3);
   EXPECT_EQ(member.num_keys(), 1);
   EXPECT_EQ(s(member.get("k", 1s)), "v");
@@ -215,7 +211,6 @@ TEST(Store, AClientWaitingWhenTheServerGoesAwayFailsAtOnce) {
     std::this_thread::sleep_for(200ms);
     server.reset();
   });
-  const auto start = Clock::now();
   try {
     client.wait({"never"}, 30s);
     FAIL() << "expected an error";
@@ -224,7 +219,6 @@ TEST(Store, AClientWaitingWhenTheServerGoesAwayFailsAtOnce) {
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("closed the connection"), std::string::npos) << e.what();
   }
-  EXPECT_LT(seconds_since(start), 5.0);
   stop.join();
   EXPECT_THROW(client.set("k", b("v")), std::runtime_error) << "the connection stays lost";
 }
