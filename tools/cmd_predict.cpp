@@ -53,10 +53,7 @@ void add_predict_command(CLI::App& app, Action& action) {
                                    path.string()));
       }
       const auto encoding = data::FeatureEncoding::from_yaml(encoding_text, path.string() + " (feature_encoding)");
-      auto options = data::survival_csv_options_from(YAML::Load(
-          "{path: x, duration: duration, event: event, features: '', categorical: '', split_column: '', "
-          "train_value: train, val_value: test, val_fraction: 0.2, split_seed: 0, tune_fraction: 0, "
-          "holdout_fraction: 0, missing: error}"));
+      data::SurvivalCsvOptions options;  // the defaults: only `missing` matters for encoding new rows
       if (config["data"]["missing"]) options.impute = config["data"]["missing"].as<std::string>() == "impute";
       std::vector<std::string> text_columns;
       for (const auto& c : encoding.columns) {

@@ -44,6 +44,14 @@ const recipe::Section& recipe_schema() {
     root.adopt("trainer", trainer_schema());
     root.adopt("ddp", ddp::ddp_schema());
     root.adopt("launch", launch::launch_schema(dist::available_backends()));
+    // A model that reads fixed windows and a data set that cuts them must agree (char_lstm and names).
+    root.rule([](const YAML::Node& r) -> std::optional<recipe::Section::Problem> {
+      const auto model = r["model"]["context"], data = r["data"]["context"];
+      if (!model || !data || model.as<int64_t>() == data.as<int64_t>()) return std::nullopt;
+      return recipe::Section::Problem{
+          "data.context", fmt::format("expected model.context's value {}, got {}", model.as<int64_t>(),
+                                      data.as<int64_t>())};
+    });
     return root;
   }();
   return schema;

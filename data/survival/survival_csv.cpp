@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -71,6 +72,8 @@ SurvivalCsvOptions survival_csv_options_from(const YAML::Node& s) {
   o.val_fraction = s["val_fraction"].as<double>();
   o.split_seed = s["split_seed"].as<uint64_t>();
   o.tune_fraction = s["tune_fraction"].as<double>();
+  o.folds = s["folds"].as<int64_t>();
+  o.fold = s["fold"].as<int64_t>();
   o.holdout_fraction = s["holdout_fraction"].as<double>();
   o.impute = s["missing"].as<std::string>() == "impute";
   return o;
@@ -114,10 +117,37 @@ SurvivalCsvRows split_survival_csv(const CsvTable& f, const SurvivalCsvOptions& 
     std::sort(kept->begin(), kept->end());
     std::sort(taken->begin(), taken->end());
   };
+  // Fold `fold` of K of a seeded order of `pool` is validation, the others training.
+  // Sizes as scikit-learn's KFold: the first n % K folds have one row more.
+  auto kfold = [&](const std::vector<std::size_t>& pool) {
+    const auto n = static_cast<int64_t>(pool.size());
+    if (n < o.folds) {
+      throw BadInput(fmt::format("{}: data.folds: expected at most as many folds as rows to split ({}), got {}",
+                                 f.source(), n, o.folds));
+    }
+    const auto order = permutation(n, o.split_seed);
+    const int64_t base = n / o.folds, extra = n % o.folds;
+    const int64_t begin = o.fold * base + std::min(o.fold, extra);
+    const int64_t end = begin + base + (o.fold < extra ? 1 : 0);
+    train.clear();
+    val.clear();
+    for (int64_t k = 0; k < n; ++k) {
+      (k >= begin && k < end ? val : train).push_back(pool[static_cast<std::size_t>(order[k])]);
+    }
+    std::sort(train.begin(), train.end());
+    std::sort(val.begin(), val.end());
+  };
   if (o.split_column.empty()) {
     std::vector<std::size_t> all(static_cast<std::size_t>(f.rows()));
     for (std::size_t r = 0; r < all.size(); ++r) all[r] = r;
-    seeded(all, o.val_fraction, o.split_seed, &train, &val);
+    if (o.folds > 0) {
+      kfold(all);
+    } else {
+      seeded(all, o.val_fraction, o.split_seed, &train, &val);
+    }
+  } else if (o.folds > 0) {
+    const auto pool = train;  // the test rows are left out entirely
+    kfold(pool);
   } else if (o.tune_fraction > 0) {
     const auto pool = train;  // the test rows are left out entirely
     seeded(pool, o.tune_fraction, o.split_seed, &train, &val);
@@ -269,6 +299,12 @@ recipe::Section SurvivalCsvDataset::schema() {
       .def(0.0)
       .min(0)
       .less_than(1);
+  s.add("folds", Type::kInt, "K-fold cross-validation: validate on fold data.fold of K seeded folds (split_seed) of "
+                             "every row, or of the training rows with split_column (the val_value rows left out). "
+                             "0: off.")
+      .def(0)
+      .min(0);
+  s.add("fold", Type::kInt, "With folds: the fold to validate on, from 0 to folds - 1.").def(0).min(0);
   s.add("holdout_fraction", Type::kFloat, "Share of the training rows (seeded by split_seed) taken out of training; "
                                           "the survival models keep the weights of the epoch with the lowest loss "
                                           "on them (early stopping without the test rows). 0: off.")
@@ -279,6 +315,33 @@ recipe::Section SurvivalCsvDataset::schema() {
                                   "for a categorical column). Missing durations and events are always errors.")
       .def("error")
       .choices({"error", "impute"});
+  s.rule([](const YAML::Node& d) -> std::optional<recipe::Section::Problem> {
+    const auto folds = d["folds"].as<int64_t>(), fold = d["fold"].as<int64_t>();
+    if (folds == 1) return recipe::Section::Problem{"folds", "expected 0 (off) or at least 2 folds, got 1"};
+    if (folds == 0 && fold != 0) {
+      return recipe::Section::Problem{"fold", fmt::format("expected 0 without data.folds, got {}", fold)};
+    }
+    if (folds > 0 && fold >= folds) {
+      return recipe::Section::Problem{
+          "fold", fmt::format("expected an integer in [0, {}] (data.folds is {}), got {}", folds - 1, folds, fold)};
+    }
+    return std::nullopt;
+  });
+  s.rule([](const YAML::Node& d) -> std::optional<recipe::Section::Problem> {
+    const bool by_column = !d["split_column"].as<std::string>().empty();
+    const auto tune = d["tune_fraction"].as<double>();
+    if (tune > 0 && !by_column) {
+      return recipe::Section::Problem{
+          "tune_fraction",
+          fmt::format("expected 0 without data.split_column (the seeded split is set by val_fraction), got {}", tune)};
+    }
+    if (tune > 0 && d["folds"].as<int64_t>() > 0) {
+      return recipe::Section::Problem{"tune_fraction",
+                                      fmt::format("expected 0 with data.folds (the fold is the validation), got {}",
+                                                  tune)};
+    }
+    return std::nullopt;
+  });
   return s;
 }
 

@@ -2,8 +2,8 @@
 /// The `survival_csv` dataset: right-censored data from a CSV file with a
 /// duration column, an event column (0/1) and feature columns. Categorical
 /// columns are one-hot encoded with the levels seen in the training split.
-/// The split into training and validation comes from a split column or from a
-/// seeded shuffle. Feature standardisation is not done here: the survival
+/// The split into training and validation comes from a split column, from a
+/// seeded shuffle, or from one fold of a seeded K-fold partition. Feature standardisation is not done here: the survival
 /// models fit it on the training split and keep it with their weights.
 ///
 /// The file is read by tandem::table (data/table) with the categorical and
@@ -37,6 +37,8 @@ struct SurvivalCsvOptions {
   double val_fraction = 0.2;
   uint64_t split_seed = 0;
   double tune_fraction = 0;  ///< with split_column: validate on this share of the training rows instead
+  int64_t folds = 0;         ///< K-fold cross-validation: 0 off, else K >= 2 folds of the pool
+  int64_t fold = 0;          ///< the fold validated on, 0 <= fold < folds
   double holdout_fraction = 0;  ///< share of the training rows held out for choosing the best epoch
   bool impute = false;  ///< missing features: false = error, true = training mean / no level
 };

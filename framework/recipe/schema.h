@@ -100,6 +100,19 @@ class Section {
   void make_variant(std::string selector, VariantLookup lookup, VariantChoices choices,
                     std::optional<std::string> default_choice = std::nullopt);
 
+  /// A check that spans several keys of this section ("fold < folds"). It sees
+  /// the section with defaults filled in and returns nothing when the values
+  /// agree, else the key to blame (dotted for a nested one) and the message
+  /// ("expected ..., got ...").
+  /// Rules run only when every key of the section passed its own check.
+  struct Problem {
+    std::string key;
+    std::string message;
+  };
+  using Rule = std::function<std::optional<Problem>(const YAML::Node& resolved)>;
+  void rule(Rule check) { rules_.push_back(std::move(check)); }
+  const std::vector<Rule>& rules() const { return rules_; }
+
   const std::string& doc() const { return doc_; }
   const std::vector<Key>& keys() const { return keys_; }
   const std::vector<std::pair<std::string, std::shared_ptr<Section>>>& sections() const { return sections_; }
@@ -120,6 +133,7 @@ class Section {
   VariantLookup lookup_;
   VariantChoices choices_;
   std::optional<std::string> default_choice_;
+  std::vector<Rule> rules_;
 };
 
 }  // namespace tandem::recipe

@@ -45,8 +45,15 @@ class Validator {
     if (schema.is_variant()) variant = select_variant(schema, in, prefix, mark, out);
 
     check_unknown_keys(schema, variant, in, prefix);
+    const std::size_t before = problems_.size();
     fill(schema, in, prefix, mark, out);
     if (variant) fill(*variant, in, prefix, mark, out);
+    // Cross-key rules need every key checked first; a key that failed its own
+    // check is reported once, not again through a rule.
+    if (problems_.size() == before && (!schema.is_variant() || variant)) {
+      check_rules(schema, in, prefix, mark, out);
+      if (variant) check_rules(*variant, in, prefix, mark, out);
+    }
     return out;
   }
 
@@ -84,6 +91,26 @@ class Validator {
     }
     out[sel] = choice;
     return variant;
+  }
+
+  void check_rules(const Section& schema, const YAML::Node& in, const std::string& prefix, const YAML::Mark& mark,
+                   const YAML::Node& out) {
+    for (const auto& rule : schema.rules()) {
+      const auto problem = rule(out);
+      if (!problem) continue;
+      // The blamed key may be dotted ("data.context" from a rule of the whole recipe).
+      YAML::Node value = in;
+      YAML::Mark where = mark;
+      std::size_t start = 0;
+      while (is_map(value)) {
+        const auto dot = problem->key.find('.', start);
+        value = value[problem->key.substr(start, dot == std::string::npos ? std::string::npos : dot - start)];
+        if (present(value)) where = value.Mark();
+        if (dot == std::string::npos) break;
+        start = dot + 1;
+      }
+      report(join_path(prefix, problem->key), where, problem->message);
+    }
   }
 
   void check_unknown_keys(const Section& schema, const Section* variant, const YAML::Node& in,

@@ -72,6 +72,11 @@ const std::map<std::string, recipe::Section>& optimizers() {
     adam.add("betas", Type::kFloatList, "Decay rates of the moment estimates.").def(std::vector<double>{0.9, 0.999}).min(0).less_than(1);
     adam.add("eps", Type::kFloat, "Term added to the denominator.").def(1e-8).greater_than(0);
     adam.add("weight_decay", Type::kFloat, "L2 penalty added to the gradient.").def(0.0).min(0);
+    adam.rule([](const YAML::Node& a) -> std::optional<recipe::Section::Problem> {
+      const auto n = a["betas"].size();
+      if (n == 2) return std::nullopt;
+      return recipe::Section::Problem{"betas", fmt::format("expected 2 numbers (beta1, beta2), got {}", n)};
+    });
     t.emplace("adam", std::move(adam));
     recipe::Section sgd("Stochastic gradient descent with optional momentum.");
     sgd.add("lr", Type::kFloat, "Learning rate.").def(1e-2).greater_than(0);

@@ -43,6 +43,12 @@ Section test_schema() {
   trainer.add("batch_size", Type::kInt, "").def(32).min(1);
   trainer.add("shuffle", Type::kBool, "").def(true);
   trainer.add("mode", Type::kChoice, "").def("fast").choices({"fast", "exact"});
+  trainer.rule([](const YAML::Node& t) -> std::optional<Section::Problem> {
+    if (t["mode"].as<std::string>() == "exact" && t["shuffle"].as<bool>()) {
+      return Section::Problem{"shuffle", "expected false with trainer.mode exact, got true"};
+    }
+    return std::nullopt;
+  });
   return root;
 }
 
@@ -139,6 +145,27 @@ TEST_F(RecipeValidation, OverridesAreAppliedAndBlamedByName) {
   ASSERT_EQ(p.size(), 2u) << ::testing::PrintToString(p);
   EXPECT_EQ(p[0], "override 'optim.lr=-2': optim.lr: expected a number > 0, got -2");
   EXPECT_NE(p[1].find("override 'trainer.epochz=1': trainer.epochz:"), std::string::npos) << p[1];
+}
+
+TEST_F(RecipeValidation, CrossKeyRulesBlameTheirKeyAfterEveryKeyPassed) {
+  const std::string head = "model: {type: char_lstm}\ndata: {path: " + data_file_ + "}\n";
+  EXPECT_TRUE(problems(head + "trainer: {mode: exact, shuffle: false}\n").empty());
+  // The blamed key is in the file: its own line and column.
+  auto p = problems(head + "trainer: {mode: exact, shuffle: true}\n");
+  ASSERT_EQ(p.size(), 1u) << ::testing::PrintToString(p);
+  EXPECT_EQ(p[0], "recipes/x.yaml:3:33: trainer.shuffle: expected false with trainer.mode exact, got true");
+  // The blamed key is a default: the section's place.
+  p = problems(head + "trainer: {mode: exact}\n");
+  ASSERT_EQ(p.size(), 1u) << ::testing::PrintToString(p);
+  EXPECT_EQ(p[0].rfind("recipes/x.yaml:3:10: trainer.shuffle: expected false", 0), 0u) << p[0];
+  // Set on the command line: still checked before anything runs.
+  p = problems(head, {"trainer.mode=exact"});
+  ASSERT_EQ(p.size(), 1u) << ::testing::PrintToString(p);
+  EXPECT_NE(p[0].find("trainer.shuffle: expected false"), std::string::npos) << p[0];
+  // A key that failed its own check is reported once; the rule does not run on a half-checked section.
+  p = problems(head + "trainer: {mode: exact, shuffle: true, epochs: 0}\n");
+  ASSERT_EQ(p.size(), 1u) << ::testing::PrintToString(p);
+  EXPECT_NE(p[0].find("trainer.epochs: expected an integer >= 1, got 0"), std::string::npos) << p[0];
 }
 
 TEST_F(RecipeValidation, InvalidYamlNamesThePlace) {

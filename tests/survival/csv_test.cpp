@@ -2,11 +2,13 @@
 // each bad-input error with its file:line, column, expectation and value.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
 #include "data/survival/survival_csv.h"
 #include "framework/core/error.h"
+#include "framework/recipe/recipe.h"
 #include "tests/support/multiprocess.h"
 
 namespace tandem::data {
@@ -72,6 +74,75 @@ TEST_F(SurvivalCsv, SeededSplitAndTuneFraction) {
   EXPECT_EQ(t.val->size(), 1);
   auto val = std::dynamic_pointer_cast<SurvivalTable>(t.val);
   EXPECT_NE(val->x()[0][0].item<float>(), 70.f) << "the test row must not be used";
+}
+
+TEST_F(SurvivalCsv, KFoldsPartitionThePoolAndLeaveTheTestRowsOut) {
+  // 7 rows, 3 folds: sizes 3, 2, 2 (the first n % K folds take one more), disjoint, covering every row.
+  std::string text = "a,duration,event\n";
+  for (int i = 1; i <= 7; ++i) text += std::to_string(i) + "," + std::to_string(i) + ",1\n";
+  std::vector<float> seen;
+  for (int k = 0; k < 3; ++k) {
+    auto d = SurvivalCsvDataset::load(section(text, "folds: 3, fold: " + std::to_string(k) + ", split_seed: 5"));
+    EXPECT_EQ(d.val->size(), k == 0 ? 3 : 2) << "fold " << k;
+    EXPECT_EQ(d.train->size() + d.val->size(), 7);
+    auto val = std::dynamic_pointer_cast<SurvivalTable>(d.val);
+    auto train = std::dynamic_pointer_cast<SurvivalTable>(d.train);
+    for (int64_t i = 0; i < val->size(); ++i) {
+      const float a = val->x()[i][0].item<float>();
+      seen.push_back(a);
+      EXPECT_FALSE((train->x().select(1, 0) == a).any().item<bool>()) << "row " << a << " in both splits";
+    }
+  }
+  std::sort(seen.begin(), seen.end());
+  EXPECT_EQ(seen, (std::vector<float>{1, 2, 3, 4, 5, 6, 7}));
+  // Another seed gives other folds.
+  auto a = SurvivalCsvDataset::load(section(text, "folds: 3, fold: 0, split_seed: 5"));
+  auto b = SurvivalCsvDataset::load(section(text, "folds: 3, fold: 0, split_seed: 6"));
+  EXPECT_FALSE(torch::equal(std::dynamic_pointer_cast<SurvivalTable>(a.val)->x(),
+                            std::dynamic_pointer_cast<SurvivalTable>(b.val)->x()));
+  // With a split column the folds cover the training rows only.
+  for (int k = 0; k < 3; ++k) {
+    auto t = SurvivalCsvDataset::load(
+        section(kGood, "features: age, split_column: split, folds: 3, fold: " + std::to_string(k)));
+    EXPECT_EQ(t.train->size(), 2);
+    ASSERT_EQ(t.val->size(), 1);
+    EXPECT_NE(std::dynamic_pointer_cast<SurvivalTable>(t.val)->x()[0][0].item<float>(), 70.f) << "the test row";
+  }
+  EXPECT_NE(error_of("a,duration,event\n1,1,1\n2,2,1\n", "folds: 3").find(
+                "data.folds: expected at most as many folds as rows to split (2), got 3"),
+            std::string::npos);
+}
+
+TEST_F(SurvivalCsv, SplitKeysThatContradictEachOtherAreRecipeErrors) {
+  recipe::Section root;
+  root.adopt("data", SurvivalCsvDataset::schema());
+  const auto path = (std::filesystem::path(dir_) / "d.csv").string();
+  std::ofstream(path) << kGood;
+  auto problems = [&](const std::string& keys) {
+    try {
+      recipe::load_text("data: {path: " + path + ", " + keys + "}\n", "r.yaml", {}, root);
+    } catch (const BadInputList& e) {
+      return e.problems();
+    }
+    return std::vector<std::string>{};
+  };
+  EXPECT_TRUE(problems("folds: 5, fold: 4").empty());
+  auto p = problems("folds: 5, fold: 5");
+  ASSERT_EQ(p.size(), 1u) << ::testing::PrintToString(p);
+  EXPECT_EQ(p[0], "r.yaml:1:" + std::to_string(32 + path.size()) +
+                      ": data.fold: expected an integer in [0, 4] (data.folds is 5), got 5");
+  p = problems("folds: 1");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_NE(p[0].find("data.folds: expected 0 (off) or at least 2 folds, got 1"), std::string::npos) << p[0];
+  p = problems("fold: 2");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_NE(p[0].find("data.fold: expected 0 without data.folds, got 2"), std::string::npos) << p[0];
+  p = problems("tune_fraction: 0.2");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_NE(p[0].find("data.tune_fraction: expected 0 without data.split_column"), std::string::npos) << p[0];
+  p = problems("split_column: split, tune_fraction: 0.2, folds: 3");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_NE(p[0].find("data.tune_fraction: expected 0 with data.folds"), std::string::npos) << p[0];
 }
 
 TEST_F(SurvivalCsv, BadValuesNameFileLineColumnAndValue) {

@@ -103,6 +103,17 @@ TEST_F(Cli, ABadRecipeIsReportedWholeAndStartsNothing) {
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_NE(unknown.output.find("override 'model.type=char_lstn': model.type: expected one of char_lstm"),
             std::string::npos) << unknown.output;
+
+  // Rules across keys are recipe errors too, found before anything starts.
+  auto context = tandem("launch --run-dir " + run_dir.string() + " " + tiny_recipe() + " data.context=12");
+  EXPECT_EQ(context.exit_code, 2);
+  EXPECT_NE(context.output.find("override 'data.context=12': data.context: expected model.context's value 8, got 12"),
+            std::string::npos) << context.output;
+  EXPECT_FALSE(fs::exists(run_dir)) << "nothing was started";
+  auto betas = tandem("validate " + tiny_recipe() + " optim.betas=[0.9,0.99,0.5]");
+  EXPECT_EQ(betas.exit_code, 2);
+  EXPECT_NE(betas.output.find("optim.betas: expected 2 numbers (beta1, beta2), got 3"), std::string::npos)
+      << betas.output;
 }
 
 TEST_F(Cli, LaunchTrainsTwoWorkersThenSampleAndEvalReadTheCheckpoint) {
