@@ -13,6 +13,7 @@
 # from ../shared/data and never copied; without them the script says so and
 # exits 0. Each run's directory is runs/bench_<dataset>_<model>_s<seed>/...
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 SEEDS=${1:-5}
 WORKERS=${2:-1}
 TANDEM=${TANDEM:-build/tandem}
@@ -32,22 +33,11 @@ for dataset in ${DATASETS:-metabric support}; do
     for ((seed = 0; seed < SEEDS; seed++)); do
       out=$("$TANDEM" launch "$recipe" --nproc-per-node "$WORKERS" trainer.seed=$seed \
               name=bench_${dataset}_${model}_s$seed 2>&1) || { echo "$out" | tail -20 >&2; exit 1; }
-      run=$(echo "$out" | sed -n 's/.*run directory \(.*\)$/\1/p' | tail -1)
-      # The last epoch record of metrics.jsonl holds the final validation (= test split) metrics.
-      last=$(grep '"kind":"epoch"' "$run/metrics.jsonl" | tail -1)
-      get() { echo "$last" | sed -n "s/.*\"$1\":\([-0-9.e+]*\).*/\1/p"; }
-      results+="$(get val_td_concordance) $(get val_ibs) $(get val_c_index)"$'\n'
+      results+="$(metrics_of "$out")"$'\n'
     done
     seconds=$(( $(date +%s) - start ))
-    echo -n "$results" | awk -v d="$dataset" -v m="$model" -v n="$SEEDS" -v s="$seconds" '
-      { for (k = 1; k <= 3; ++k) { sum[k] += $k; sq[k] += $k * $k } }
-      END {
-        printf "%-9s %-16s %5d ", d, m, n
-        for (k = 1; k <= 3; ++k) {
-          mean = sum[k] / NR; var = (NR > 1) ? (sq[k] - NR * mean * mean) / (NR - 1) : 0
-          printf " %.4f ± %.4f  ", mean, sqrt(var > 0 ? var : 0)
-        }
-        printf "%s\n", s
-      }'
+    printf '%-9s %-16s' "$dataset" "$model"
+    echo -n "$results" | mean_sd
+    echo "$seconds"
   done
 done

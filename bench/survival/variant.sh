@@ -8,6 +8,7 @@
 #   bench/survival/variant.sh WORKERS [override ...]
 #   HOLDOUT=1 bench/survival/variant.sh 1 model.hidden=[41] trainer.batch_size=2048
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 WORKERS=${1:?usage: variant.sh WORKERS [override ...]}
 shift
 TANDEM=${TANDEM:-build/tandem}
@@ -19,18 +20,8 @@ for seed in 0 1 2 3 4; do
   [[ -n ${HOLDOUT:-} ]] && extra=(data.tune_fraction=0.2 data.split_seed=$((seed % 2)))
   out=$("$TANDEM" launch recipes/metabric_deepsurv.yaml --nproc-per-node "$WORKERS" "$@" "${extra[@]}" \
           trainer.seed=$seed name=bench_variant_s$seed 2>&1) || { echo "$out" | tail -20 >&2; exit 1; }
-  run=$(echo "$out" | sed -n 's/.*run directory \(.*\)$/\1/p' | tail -1)
-  last=$(grep '"kind":"epoch"' "$run/metrics.jsonl" | tail -1)
-  get() { echo "$last" | sed -n "s/.*\"$1\":\([-0-9.e+]*\).*/\1/p"; }
-  results+="$(get val_td_concordance) $(get val_ibs) $(get val_c_index)"$'\n'
+  results+="$(metrics_of "$out")"$'\n'
 done
-echo -n "$results" | awk -v what="${HOLDOUT:+holdout}" '
-  { for (k = 1; k <= 3; ++k) { sum[k] += $k; sq[k] += $k * $k } }
-  END {
-    printf "%s td_concordance / ibs / c_index:", (what == "" ? "test" : what)
-    for (k = 1; k <= 3; ++k) {
-      mean = sum[k] / NR; var = (sq[k] - NR * mean * mean) / (NR - 1)
-      printf "  %.4f ± %.4f", mean, sqrt(var > 0 ? var : 0)
-    }
-    printf "\n"
-  }'
+printf '%s td_concordance / ibs / c_index (runs, mean ± sd):' "$([[ -n ${HOLDOUT:-} ]] && echo holdout || echo test)"
+echo -n "$results" | mean_sd
+echo

@@ -1,0 +1,27 @@
+# Shared by the survival benchmarks (sourced, not run).
+
+# metrics_of OUTPUT: "td_concordance ibs c_index" of the run whose `tandem launch`
+# output is OUTPUT, from the last epoch record of its metrics.jsonl (the final
+# validation, which these benchmarks make the test split or test fold).
+metrics_of() {
+  local run last
+  run=$(echo "$1" | sed -n 's/.*run directory \(.*\)$/\1/p' | tail -1)
+  last=$(grep '"kind":"epoch"' "$run/metrics.jsonl" | tail -1)
+  for key in val_td_concordance val_ibs val_c_index; do
+    echo "$last" | sed -n "s/.*\"$key\":\([-0-9.e+]*\).*/\1/p"
+  done | paste -sd' '
+}
+
+# mean_sd: reads lines of three numbers and prints the count, then
+# "mean ± sd" of each column (sample sd; 0 for one line).
+mean_sd() {
+  awk '
+    { for (k = 1; k <= 3; ++k) { sum[k] += $k; sq[k] += $k * $k } }
+    END {
+      printf "%5d ", NR
+      for (k = 1; k <= 3; ++k) {
+        mean = sum[k] / NR; var = (NR > 1) ? (sq[k] - NR * mean * mean) / (NR - 1) : 0
+        printf " %.4f ± %.4f  ", mean, sqrt(var > 0 ? var : 0)
+      }
+    }'
+}
