@@ -64,7 +64,6 @@ recipe::Resolved load_recipe(const std::string& file, const std::vector<std::str
   const auto optim = optim_options_from(resolved.config["optim"]);
   const auto launch = launch::launch_options_from(resolved.config["launch"]);
   try {
-    check_trainer_and_optim(trainer, optim);
     // The world the launcher will start; `tandem train` under another launcher checks its own again.
     resolve_scaling(trainer, optim, launch.nproc_per_node * launch.nnodes);
   } catch (const BadInput& e) {

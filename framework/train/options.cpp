@@ -44,6 +44,26 @@ recipe::Section trainer_schema() {
       .choices({"min", "max"})
       .def(std::string("min"));
   target.add("stop", Type::kBool, "Stop training when the target is reached.").def(true);
+  s.rule([](const YAML::Node& t) -> std::optional<recipe::Section::Problem> {
+    const YAML::Node target = t["target"];
+    if (!target["metric"]) return std::nullopt;
+    const auto metric = target["metric"].as<std::string>();
+    if (!target["value"]) {
+      return recipe::Section::Problem{"target.value",
+                                      fmt::format("expected the value of {} to reach, got nothing", metric)};
+    }
+    if (metric != "loss" && metric.rfind("val_", 0) != 0) {
+      return recipe::Section::Problem{
+          "target.metric",
+          fmt::format("expected `loss` or a validation metric `val_<name>` (e.g. val_loss), got '{}'", metric)};
+    }
+    if (metric != "loss" && !t["validate"].as<bool>()) {
+      return recipe::Section::Problem{
+          "target.metric", fmt::format("expected `loss` with trainer.validate false, got '{}' (a validation metric)",
+                                       metric)};
+    }
+    return std::nullopt;
+  });
   return s;
 }
 
@@ -61,6 +81,14 @@ void add_schedule_keys(recipe::Section& s) {
       .choices({"constant", "cosine"})
       .def(std::string("constant"));
   s.add("min_lr_factor", Type::kFloat, "Where the cosine decay ends, as a fraction of lr.").def(0.0).min(0).max(1);
+  s.rule([](const YAML::Node& o) -> std::optional<recipe::Section::Problem> {
+    const auto steps = o["warmup_steps"].as<int64_t>();
+    const auto epochs = o["warmup_epochs"].as<double>();
+    if (steps == 0 || epochs == 0) return std::nullopt;
+    return recipe::Section::Problem{
+        "warmup_epochs", fmt::format("expected 0 with optim.warmup_steps {} (give one of the two), got {}", steps,
+                                     epochs)};
+  });
 }
 
 const std::map<std::string, recipe::Section>& optimizers() {
@@ -153,26 +181,5 @@ OptimOptions optim_options_from(const YAML::Node& n) {
   return o;
 }
 
-void check_trainer_and_optim(const TrainerOptions& t, const OptimOptions& o) {
-  if (o.warmup_steps > 0 && o.warmup_epochs > 0) {
-    throw BadInput(fmt::format("optim.warmup_steps and optim.warmup_epochs: expected one of the two, got both ({} "
-                               "steps and {} epochs)",
-                               o.warmup_steps, o.warmup_epochs));
-  }
-  const auto& target = t.target;
-  if (target.metric.empty()) return;
-  if (std::isnan(target.value)) {
-    throw BadInput(fmt::format("trainer.target.value: expected the value of {} to reach, got nothing", target.metric));
-  }
-  if (target.metric != "loss" && target.metric.rfind("val_", 0) != 0) {
-    throw BadInput(fmt::format("trainer.target.metric: expected `loss` or a validation metric `val_<name>` (e.g. "
-                               "val_loss), got '{}'",
-                               target.metric));
-  }
-  if (target.metric != "loss" && !t.validate) {
-    throw BadInput(fmt::format("trainer.target.metric: {} needs validation, but trainer.validate is false",
-                               target.metric));
-  }
-}
 
 }  // namespace tandem

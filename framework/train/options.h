@@ -55,9 +55,6 @@ struct OptimOptions {
 recipe::Section trainer_schema();
 recipe::Section optim_schema();
 
-/// Cross-key checks the schema cannot express (BadInput naming the keys).
-void check_trainer_and_optim(const TrainerOptions& trainer, const OptimOptions& optim);
-
 TrainerOptions trainer_options_from(const YAML::Node& resolved_trainer_section);
 OptimOptions optim_options_from(const YAML::Node& resolved_optim_section);
 

@@ -9,6 +9,8 @@
 #include <sstream>
 
 #include "framework/core/error.h"
+#include "framework/recipe/recipe.h"
+#include "framework/train/options.h"
 #include "framework/train/schedule.h"
 #include "sweep/grid.h"
 #include "sweep/projection.h"
@@ -138,7 +140,36 @@ TEST(Schedule, WarmupRampsLinearlyThenCosineDecaysToTheFloor) {
   EXPECT_EQ(warmup_steps_for(o, 10), 25);
   o.warmup_steps = 3;
   EXPECT_EQ(warmup_steps_for(o, 10), 3);
-  EXPECT_THROW(check_trainer_and_optim(TrainerOptions{}, o), BadInput);  // both given
+}
+
+TEST(Schedule, ContradictoryScheduleAndTargetKeysAreRecipeErrors) {
+  recipe::Section root;
+  root.adopt("optim", optim_schema());
+  root.adopt("trainer", trainer_schema());
+  auto problems = [&](const std::string& text) {
+    try {
+      recipe::load_text(text, "r.yaml", {}, root);
+    } catch (const BadInputList& e) {
+      return e.problems();
+    }
+    return std::vector<std::string>{};
+  };
+  EXPECT_TRUE(problems("optim: {warmup_steps: 3}\ntrainer: {target: {metric: val_loss, value: 2}}\n").empty());
+  auto p = problems("optim: {warmup_steps: 3, warmup_epochs: 1.5}\n");
+  ASSERT_EQ(p.size(), 1u) << ::testing::PrintToString(p);
+  EXPECT_EQ(p[0], "r.yaml:1:41: optim.warmup_epochs: expected 0 with optim.warmup_steps 3 (give one of the two), "
+                  "got 1.5");
+  p = problems("trainer:\n  target: {metric: val_loss}\n");
+  ASSERT_EQ(p.size(), 1u) << ::testing::PrintToString(p);
+  EXPECT_EQ(p[0], "r.yaml:2:11: trainer.target.value: expected the value of val_loss to reach, got nothing");
+  p = problems("trainer:\n  target: {metric: accuracy, value: 0.9}\n");
+  ASSERT_EQ(p.size(), 1u) << ::testing::PrintToString(p);
+  EXPECT_EQ(p[0].rfind("r.yaml:2:20: trainer.target.metric: expected `loss` or a validation metric", 0), 0u) << p[0];
+  p = problems("trainer:\n  validate: false\n  target: {metric: val_loss, value: 2}\n");
+  ASSERT_EQ(p.size(), 1u) << ::testing::PrintToString(p);
+  EXPECT_NE(p[0].find("trainer.target.metric: expected `loss` with trainer.validate false, got 'val_loss'"),
+            std::string::npos)
+      << p[0];
 }
 
 TEST(Projection, RingAllreduceAndStepTimeMatchHandWorkedNumbers) {
