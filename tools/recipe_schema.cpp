@@ -52,6 +52,15 @@ const recipe::Section& recipe_schema() {
           "data.context", fmt::format("expected model.context's value {}, got {}", model.as<int64_t>(),
                                       data.as<int64_t>())};
     });
+    // The global batch splits evenly over the world the launcher will start (`tandem train` under
+    // another launcher checks its own world again when it resolves the scaling).
+    root.rule([](const YAML::Node& r) -> std::optional<recipe::Section::Problem> {
+      const auto workers = r["launch"]["nproc_per_node"].as<int64_t>() * r["launch"]["nnodes"].as<int64_t>();
+      auto problem = global_batch_problem(r["trainer"]["global_batch_size"].as<int64_t>(), workers,
+                                          r["trainer"]["accumulate_steps"].as<int64_t>());
+      if (problem.empty()) return std::nullopt;
+      return recipe::Section::Problem{"trainer.global_batch_size", std::move(problem)};
+    });
     return root;
   }();
   return schema;
@@ -60,15 +69,6 @@ const recipe::Section& recipe_schema() {
 recipe::Resolved load_recipe(const std::string& file, const std::vector<std::string>& overrides) {
   auto resolved = recipe::load(file, overrides, recipe_schema());
   if (resolved.config["name"]) resolved.name = resolved.config["name"].as<std::string>();
-  const auto trainer = trainer_options_from(resolved.config["trainer"]);
-  const auto optim = optim_options_from(resolved.config["optim"]);
-  const auto launch = launch::launch_options_from(resolved.config["launch"]);
-  try {
-    // The world the launcher will start; `tandem train` under another launcher checks its own again.
-    resolve_scaling(trainer, optim, launch.nproc_per_node * launch.nnodes);
-  } catch (const BadInput& e) {
-    throw BadInputList({fmt::format("{}: {}", file, e.what())});
-  }
   return resolved;
 }
 

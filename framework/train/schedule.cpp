@@ -27,17 +27,20 @@ ResolvedScaling resolve_scaling(const TrainerOptions& t, const OptimOptions& o, 
   r.lr = o.lr * r.lr_factor;
   r.batch_size = t.batch_size;
   if (t.global_batch_size > 0) {
-    const int64_t parts = static_cast<int64_t>(world_size) * t.accumulate_steps;
-    if (t.global_batch_size % parts != 0) {
-      throw BadInput(fmt::format(
-          "trainer.global_batch_size: expected a multiple of {} ({} workers x {} accumulate_steps) so every worker "
-          "gets the same batch, got {}",
-          parts, world_size, t.accumulate_steps, t.global_batch_size));
-    }
-    r.batch_size = t.global_batch_size / parts;
+    const auto problem = global_batch_problem(t.global_batch_size, world_size, t.accumulate_steps);
+    if (!problem.empty()) throw BadInput("trainer.global_batch_size: " + problem);
+    r.batch_size = t.global_batch_size / (static_cast<int64_t>(world_size) * t.accumulate_steps);
   }
   r.global_batch = r.batch_size * t.accumulate_steps * world_size;
   return r;
+}
+
+std::string global_batch_problem(int64_t global_batch_size, int64_t world_size, int64_t accumulate_steps) {
+  const int64_t parts = world_size * accumulate_steps;
+  if (global_batch_size == 0 || global_batch_size % parts == 0) return "";
+  return fmt::format("expected a multiple of {} ({} workers x {} accumulate_steps) so every worker gets the same "
+                     "batch, got {}",
+                     parts, world_size, accumulate_steps, global_batch_size);
 }
 
 double LrSchedule::at(int64_t step) const {

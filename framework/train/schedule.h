@@ -24,6 +24,10 @@ struct ResolvedScaling {
 /// evenly by the workers and accumulation steps.
 ResolvedScaling resolve_scaling(const TrainerOptions& trainer, const OptimOptions& optim, int world_size);
 
+/// What is wrong with `global_batch_size` for `world_size` workers ("expected a
+/// multiple of ..., got ..."), or "" when it divides evenly (or is 0: off).
+std::string global_batch_problem(int64_t global_batch_size, int64_t world_size, int64_t accumulate_steps);
+
 /// The learning rate of the step that follows `step` completed steps: linear
 /// warmup from peak/warmup to peak over `warmup_steps`, then constant or a
 /// cosine decay to peak x min_lr_factor at `total_steps`.

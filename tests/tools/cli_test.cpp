@@ -114,6 +114,15 @@ TEST_F(Cli, ABadRecipeIsReportedWholeAndStartsNothing) {
   EXPECT_EQ(betas.exit_code, 2);
   EXPECT_NE(betas.output.find("optim.betas: expected 2 numbers (beta1, beta2), got 3"), std::string::npos)
       << betas.output;
+  auto global = tandem("launch --nproc-per-node 2 --run-dir " + run_dir.string() + " " + tiny_recipe() +
+                       " trainer.global_batch_size=33");
+  EXPECT_EQ(global.exit_code, 2);
+  EXPECT_NE(global.output.find("override 'trainer.global_batch_size=33': trainer.global_batch_size: expected a "
+                               "multiple of 2 (2 workers x 1 accumulate_steps) so every worker gets the same batch, "
+                               "got 33"),
+            std::string::npos)
+      << global.output;
+  EXPECT_FALSE(fs::exists(run_dir)) << "nothing was started";
 }
 
 TEST_F(Cli, LaunchTrainsTwoWorkersThenSampleAndEvalReadTheCheckpoint) {
