@@ -21,6 +21,7 @@ packages=(
 
 if [ "${1:-}" = "--all" ]; then
   packages+=(openmpi-bin gnuplot-nox)          # a test runs `tandem train` under a real mpirun; sweep reports
+  packages+=(python3-sklearn)                  # a test checks the logistic solvers against scikit-learn
 fi
 if [ "${1:-}" = "--bench" ]; then
   packages+=(python3-torch python3-sklearn)   # PyTorch DDP and scikit-learn, for bench/ only
