@@ -3,8 +3,9 @@
 /// duration column, an event column (0/1) and feature columns. Categorical
 /// columns are one-hot encoded with the levels seen in the training split.
 /// The split into training and validation comes from a split column, from a
-/// seeded shuffle, or from one fold of a seeded K-fold partition. Feature standardisation is not done here: the survival
-/// models fit it on the training split and keep it with their weights.
+/// seeded shuffle, or from one fold of a seeded K-fold partition. Feature
+/// standardisation is not done here: the survival models fit it on the
+/// training split and keep it with their weights.
 ///
 /// The file is read by tandem::table (data/table) with the categorical and
 /// split columns as text and missing numeric cells allowed through, so this

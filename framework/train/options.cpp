@@ -181,5 +181,4 @@ OptimOptions optim_options_from(const YAML::Node& n) {
   return o;
 }
 
-
 }  // namespace tandem
