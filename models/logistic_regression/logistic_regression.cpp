@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "data/logistic/labelled_rows.h"
+#include "models/logistic_regression/binary_metrics.h"
 #include "framework/core/error.h"
 
 namespace tandem::models {
@@ -123,6 +124,17 @@ MetricSums LogisticRegression::metrics(const Batch& batch, const torch::Tensor& 
   auto log_loss = torch::binary_cross_entropy_with_logits(z, y, {}, {}, at::Reduction::Sum);
   auto correct = ((z > 0) == (y > 0.5)).sum();
   return {{"loss", {log_loss.item<double>(), n}}, {"accuracy", {correct.item<double>(), n}}};
+}
+
+torch::Tensor LogisticRegression::metric_rows(const Batch& batch, const torch::Tensor& z) {
+  return torch::stack({z.detach().to(torch::kFloat64), batch.at("y").to(torch::kFloat64)}, 1);
+}
+
+std::map<std::string, double> LogisticRegression::whole_set_metrics(const torch::Tensor& rows) {
+  const auto margins = rows.select(1, 0).contiguous(), labels = rows.select(1, 1).contiguous();
+  const auto n = static_cast<std::size_t>(rows.size(0));
+  return {{"auc", roc_auc(std::vector<double>(margins.data_ptr<double>(), margins.data_ptr<double>() + n),
+                          std::vector<double>(labels.data_ptr<double>(), labels.data_ptr<double>() + n))}};
 }
 
 std::vector<double> LogisticRegression::coefficients() const {

@@ -45,6 +45,10 @@ class LogisticRegression : public Model, public FullBatchFitter {
   torch::Tensor loss(const Batch& batch, const torch::Tensor& z) override;
   /// "loss" (log-loss without the penalty) and "accuracy".
   MetricSums metrics(const Batch& batch, const torch::Tensor& z) override;
+  /// One row per sample, [margin, label], for the exact ROC AUC over the whole set.
+  torch::Tensor metric_rows(const Batch& batch, const torch::Tensor& z) override;
+  /// "auc" (NaN when the set holds one class only).
+  std::map<std::string, double> whole_set_metrics(const torch::Tensor& rows) override;
 
   /// Input width and standardisation from the training rows.
   void prepare(const Dataset& train) override;

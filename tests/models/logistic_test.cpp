@@ -253,6 +253,31 @@ TEST(LogisticRegressionModel, MinibatchLossIsTheFullBatchObjective) {
   EXPECT_EQ(model.coefficients(), w);
 }
 
+TEST(LogisticRegressionModel, WholeSetAucComesFromTheMarginsAndLabels) {
+  Problem pr;
+  LogisticOptions o;
+  o.features = kCols;
+  LogisticRegression model(o);
+  model.set_coefficients({0.3, -0.2, 0.1, 0.05, -0.4, 0.2, 0.1});
+  Batch b;
+  b.size = kRows;
+  b.fields["x"] = pr.data.x;
+  b.fields["y"] = pr.data.y;
+  torch::NoGradGuard g;
+  const auto z = model.forward(b);
+  const auto rows = model.metric_rows(b, z);
+  ASSERT_EQ(rows.sizes(), (std::vector<int64_t>{kRows, 2}));
+  const auto zc = z.contiguous(), yc = pr.data.y.contiguous();
+  const double expected = roc_auc(std::vector<double>(zc.data_ptr<double>(), zc.data_ptr<double>() + kRows),
+                                  std::vector<double>(yc.data_ptr<double>(), yc.data_ptr<double>() + kRows));
+  const auto auc = model.whole_set_metrics(rows).at("auc");
+  EXPECT_DOUBLE_EQ(auc, expected);
+  EXPECT_GT(auc, 0.5) << "these coefficients rank the data better than chance";
+  EXPECT_LT(auc, 1.0);
+  // Order does not matter: the rows arrive in dataset order from evaluate_model's gather.
+  EXPECT_DOUBLE_EQ(model.whole_set_metrics(rows.flip(0)).at("auc"), expected);
+}
+
 TEST(LogisticRegressionModel, OriginalScaleCoefficientsGiveTheSameMargins) {
   LogisticOptions o;
   o.features = 2;

@@ -98,6 +98,7 @@ TEST_F(LogisticCli, TheMinibatchRecipeTrainsUnderDdp) {
                   " trainer.epochs=1 --run-dir " + run.string());
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("val_accuracy"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("val_auc"), std::string::npos) << r.output;
 }
 
 TEST_F(LogisticCli, BadDataAndBadSettingsAreClearErrors) {
