@@ -1,6 +1,13 @@
 #include "launch/launch_options.h"
 
+#include <fmt/format.h>
+#include <sched.h>
+
 #include <algorithm>
+#include <charconv>
+#include <thread>
+
+#include "framework/core/error.h"
 
 namespace tandem::launch {
 
@@ -45,6 +52,30 @@ LaunchOptions launch_options_from(const YAML::Node& n) {
   o.nnodes = n["nnodes"].as<int>();
   o.node_rank = n["node_rank"].as<int>();
   return o;
+}
+
+int workers_per_node(const std::string& value, int cpu_cores, int gpus) {
+  if (value == "cpu") return std::min(cpu_cores, 1024);
+  if (value == "gpu") {
+    if (gpus > 0) return gpus;
+    throw BadInput("--nproc-per-node gpu: expected at least one visible GPU, got none (a CPU-only LibTorch, no "
+                   "CUDA device, or CUDA_VISIBLE_DEVICES hides them); use cpu, auto or a number");
+  }
+  if (value == "auto") return gpus > 0 ? gpus : std::min(cpu_cores, 1024);
+  int n = 0;
+  const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (error != std::errc() || end != value.data() + value.size() || n < 1 || n > 1024) {
+    throw BadInput(fmt::format("--nproc-per-node: expected auto, cpu, gpu or an integer in [1, 1024], got '{}'",
+                               value));
+  }
+  return n;
+}
+
+int usable_cpu_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
 }
 
 }  // namespace tandem::launch

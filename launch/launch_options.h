@@ -24,4 +24,14 @@ struct LaunchOptions {
 recipe::Section launch_schema(const std::vector<std::string>& backends);
 LaunchOptions launch_options_from(const YAML::Node& resolved_launch_section);
 
+/// Workers per host for `--nproc-per-node VALUE`, read as torchrun reads it:
+/// an integer in [1, 1024]; `cpu`, the CPU cores this process may run on;
+/// `gpu`, the visible GPUs (an error when there are none); `auto`, the GPUs
+/// when there are any, else the CPU cores. Bad input names the flag, what was
+/// expected and what was got.
+int workers_per_node(const std::string& value, int cpu_cores, int gpus);
+
+/// The CPU cores this process may run on (its affinity mask; at least 1).
+int usable_cpu_cores();
+
 }  // namespace tandem::launch

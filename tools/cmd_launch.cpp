@@ -1,4 +1,4 @@
-// `tandem launch [--nproc-per-node N] RECIPE [key=value ...]`: validate the
+// `tandem launch [--nproc-per-node N|cpu|gpu|auto] RECIPE [key=value ...]`: validate the
 // recipe, make the run directory, start one worker per rank, watch them.
 #include <fmt/format.h>
 
@@ -7,6 +7,7 @@
 #include "framework/core/blas_check.h"
 #include "framework/core/error.h"
 #include "framework/core/log.h"
+#include "framework/dist/communicator.h"
 #include "framework/train/run_dir.h"
 #include "launch/launch_options.h"
 #include "launch/launcher.h"
@@ -20,7 +21,7 @@ void add_launch_command(CLI::App& app, Action& action) {
   struct Args {
     std::string recipe;
     std::vector<std::string> overrides;
-    int nproc = 0;
+    std::string nproc;  ///< as typed: N, cpu, gpu or auto
     std::string master_addr;
     int master_port = -1;
     std::string run_dir;
@@ -33,8 +34,9 @@ void add_launch_command(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("launch", "Validate a recipe and train it with one worker process per rank.");
   cmd->add_option("recipe", args->recipe, "Recipe file (YAML); with --resume, default RUN_DIR/config.yaml");
   cmd->add_option("overrides", args->overrides, "Overrides as key.path=value, e.g. optim.lr=0.004 trainer.epochs=2");
-  cmd->add_option("--nproc-per-node,--nproc_per_node", args->nproc, "Workers on this machine (launch.nproc_per_node)")
-      ->check(CLI::Range(1, 1024));
+  cmd->add_option("--nproc-per-node,--nproc_per_node", args->nproc,
+                  "Workers on this machine (launch.nproc_per_node): N, cpu (its cores), gpu (its GPUs) or auto "
+                  "(GPUs if any, else cores)");
   cmd->add_option("--master-addr,--master_addr", args->master_addr, "Address of rank 0's store (launch.master_addr)");
   cmd->add_option("--master-port,--master_port", args->master_port, "Port of rank 0's store; 0 picks a free one")
       ->check(CLI::Range(0, 65535));
@@ -69,7 +71,15 @@ void add_launch_command(CLI::App& app, Action& action) {
       } else if (args->recipe.empty()) {
         throw BadInput("launch needs a recipe file (or --resume RUN_DIR)");
       }
-      if (args->nproc > 0) overrides.push_back(fmt::format("launch.nproc_per_node={}", args->nproc));
+      if (!args->nproc.empty()) {
+        const int gpus = dist::visible_gpus(), cores = launch::usable_cpu_cores();
+        const int n = launch::workers_per_node(args->nproc, cores, gpus);
+        if (args->nproc == "cpu" || args->nproc == "gpu" || args->nproc == "auto") {
+          log_info("launch", "--nproc-per-node {}: {} worker{} ({} CPU core{}, {} GPU{})", args->nproc, n,
+                   n == 1 ? "" : "s", cores, cores == 1 ? "" : "s", gpus, gpus == 1 ? "" : "s");
+        }
+        overrides.push_back(fmt::format("launch.nproc_per_node={}", n));
+      }
       if (!args->master_addr.empty()) overrides.push_back("launch.master_addr=" + args->master_addr);
       if (args->master_port >= 0) overrides.push_back(fmt::format("launch.master_port={}", args->master_port));
       if (args->max_restarts >= 0) overrides.push_back(fmt::format("launch.max_restarts={}", args->max_restarts));

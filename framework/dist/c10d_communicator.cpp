@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/cuda.h>
 #include <torch/version.h>
 #ifdef USE_C10D_NCCL
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
@@ -132,6 +133,8 @@ std::vector<std::string> available_backends() {
   return {"gloo"};
 #endif
 }
+
+int visible_gpus() { return at::hasCUDA() ? static_cast<int>(torch::cuda::device_count()) : 0; }
 
 std::unique_ptr<Communicator> make_c10d_communicator(c10::intrusive_ptr<c10d::Store> store, const World& world,
                                                      const DistOptions& options) {

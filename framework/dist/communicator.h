@@ -56,6 +56,9 @@ struct DistOptions {
 /// The backends this build supports ("gloo", and "nccl" where LibTorch has CUDA).
 std::vector<std::string> available_backends();
 
+/// CUDA devices this process can see (0 without CUDA, or in a CPU-only build).
+int visible_gpus();
+
 /// A communicator for a world of one: every collective is already complete.
 std::unique_ptr<Communicator> make_local_communicator();
 

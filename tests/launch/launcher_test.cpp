@@ -10,6 +10,8 @@
 #include <sstream>
 #include <thread>
 
+#include "framework/core/error.h"
+#include "launch/launch_options.h"
 #include "tests/support/multiprocess.h"
 
 namespace tandem::launch {
@@ -200,6 +202,31 @@ TEST(LauncherSignals, SigtermToTheLauncherReachesEveryWorker) {
     EXPECT_EQ(read(std::filesystem::path(logs) / ("rank" + std::to_string(r) + ".log")), "ready\ngot TERM\n");
   }
   std::filesystem::remove_all(logs);
+}
+
+TEST(NprocPerNode, ReadsNumbersCpuGpuAndAutoAsTorchrunDoes) {
+  EXPECT_EQ(workers_per_node("3", 8, 0), 3);
+  EXPECT_EQ(workers_per_node("cpu", 8, 2), 8);
+  EXPECT_EQ(workers_per_node("gpu", 8, 2), 2);
+  EXPECT_EQ(workers_per_node("auto", 8, 2), 2);  // GPUs when there are any
+  EXPECT_EQ(workers_per_node("auto", 8, 0), 8);  // else the cores
+  EXPECT_EQ(workers_per_node("cpu", 4096, 0), 1024);  // the launcher's own limit
+  auto message = [](const std::string& value, int gpus) {
+    try {
+      workers_per_node(value, 8, gpus);
+    } catch (const BadInput& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  EXPECT_EQ(message("many", 0), "--nproc-per-node: expected auto, cpu, gpu or an integer in [1, 1024], got 'many'");
+  EXPECT_NE(message("0", 0).find("got '0'"), std::string::npos);
+  EXPECT_NE(message("2x", 0).find("got '2x'"), std::string::npos);
+  EXPECT_NE(message("1025", 0).find("got '1025'"), std::string::npos);
+  EXPECT_EQ(message("gpu", 0).rfind("--nproc-per-node gpu: expected at least one visible GPU, got none", 0), 0u);
+  const int cores = usable_cpu_cores();
+  EXPECT_GE(cores, 1);
+  EXPECT_LE(cores, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
 }
 
 }  // namespace

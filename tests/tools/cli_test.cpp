@@ -123,6 +123,18 @@ TEST_F(Cli, ABadRecipeIsReportedWholeAndStartsNothing) {
             std::string::npos)
       << global.output;
   EXPECT_FALSE(fs::exists(run_dir)) << "nothing was started";
+
+  auto many = tandem("launch --nproc-per-node many --run-dir " + run_dir.string() + " " + tiny_recipe());
+  EXPECT_EQ(many.exit_code, 2);
+  EXPECT_NE(many.output.find("--nproc-per-node: expected auto, cpu, gpu or an integer in [1, 1024], got 'many'"),
+            std::string::npos) << many.output;
+  // With every GPU hidden (on any machine), `gpu` has nothing to count.
+  auto gpu = test::run_command("CUDA_VISIBLE_DEVICES= " + std::string(TANDEM_EXE) + " launch --nproc-per-node gpu " +
+                               "--run-dir " + run_dir.string() + " " + tiny_recipe());
+  EXPECT_EQ(gpu.exit_code, 2);
+  EXPECT_NE(gpu.output.find("--nproc-per-node gpu: expected at least one visible GPU, got none"), std::string::npos)
+      << gpu.output;
+  EXPECT_FALSE(fs::exists(run_dir)) << "nothing was started";
 }
 
 TEST_F(Cli, LaunchTrainsTwoWorkersThenSampleAndEvalReadTheCheckpoint) {
