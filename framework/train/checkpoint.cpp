@@ -60,6 +60,11 @@ void save_checkpoint(const std::filesystem::path& path, torch::nn::Module& model
   root.write("world_size", c10::IValue(info.world_size));
   root.write("rng_cpu", at::detail::getDefaultCPUGenerator().get_state(), /*is_buffer=*/true);
   if (info.rng_cpu_ranks.defined()) root.write("rng_cpu_ranks", info.rng_cpu_ranks, /*is_buffer=*/true);
+  if (info.early_stopping.has_best) {
+    root.write("early_stopping_best", c10::IValue(info.early_stopping.best));
+    root.write("early_stopping_best_step", c10::IValue(info.early_stopping.best_step));
+    root.write("early_stopping_bad", c10::IValue(info.early_stopping.bad));
+  }
   auto tmp = path;
   tmp += ".tmp";
   // Sealed with a CRC-32 (checkpoint_integrity.h) and fsynced before the rename.
@@ -80,6 +85,12 @@ CheckpointInfo read_checkpoint_info(const std::filesystem::path& path) {
   archive.read("tandem_version", v);
   info.tandem_version = v.toStringRef();
   if (archive.try_read("world_size", v)) info.world_size = v.toInt();
+  if (archive.try_read("early_stopping_best", v)) {
+    info.early_stopping.has_best = true;
+    info.early_stopping.best = v.toDouble();
+    info.early_stopping.best_step = read_int(archive, "early_stopping_best_step");
+    info.early_stopping.bad = read_int(archive, "early_stopping_bad");
+  }
   return info;
 }
 

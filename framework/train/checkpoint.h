@@ -17,6 +17,15 @@ struct TrainingPosition {
   int64_t global_step = 0;    ///< optimizer steps taken in all
 };
 
+/// Where early stopping stands (TrainerOptions::EarlyStopping), so a resumed
+/// run keeps counting from there.
+struct EarlyStoppingState {
+  bool has_best = false;
+  double best = 0.0;          ///< the best value so far
+  int64_t best_step = 0;      ///< the global step of that validation
+  int64_t bad = 0;            ///< validations since, without improvement
+};
+
 struct CheckpointInfo {
   TrainingPosition position;
   std::string config_yaml;    ///< the run's resolved config
@@ -25,6 +34,7 @@ struct CheckpointInfo {
   /// Every rank's CPU generator state, row r for rank r (dropout masks differ
   /// per rank); empty: the saving process's own state only.
   torch::Tensor rng_cpu_ranks;
+  EarlyStoppingState early_stopping;
 };
 
 void save_checkpoint(const std::filesystem::path& path, torch::nn::Module& model,

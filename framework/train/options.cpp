@@ -44,6 +44,14 @@ recipe::Section trainer_schema() {
       .choices({"min", "max"})
       .def(std::string("min"));
   target.add("stop", Type::kBool, "Stop training when the target is reached.").def(true);
+  auto& early = s.section("early_stopping", "Stop when a validation metric stops improving (Lightning's EarlyStopping).");
+  early.add("metric", Type::kString, "The validation metric to watch, `val_<name>`, e.g. val_loss; none: off.")
+      .optional();
+  early.add("mode", Type::kChoice, "min: lower is better; max: higher is better.")
+      .choices({"min", "max"})
+      .def(std::string("min"));
+  early.add("patience", Type::kInt, "Validations in a row without improvement before training stops.").def(3).min(1);
+  early.add("min_delta", Type::kFloat, "An improvement must beat the best value by more than this.").def(0.0).min(0);
   s.rule([](const YAML::Node& t) -> std::optional<recipe::Section::Problem> {
     const YAML::Node target = t["target"];
     if (!target["metric"]) return std::nullopt;
@@ -61,6 +69,23 @@ recipe::Section trainer_schema() {
       return recipe::Section::Problem{
           "target.metric", fmt::format("expected `loss` with trainer.validate false, got '{}' (a validation metric)",
                                        metric)};
+    }
+    return std::nullopt;
+  });
+  s.rule([](const YAML::Node& t) -> std::optional<recipe::Section::Problem> {
+    const YAML::Node early = t["early_stopping"];
+    if (!early["metric"]) return std::nullopt;
+    const auto metric = early["metric"].as<std::string>();
+    if (metric.rfind("val_", 0) != 0) {
+      return recipe::Section::Problem{
+          "early_stopping.metric", fmt::format("expected a validation metric `val_<name>` (e.g. val_loss), got '{}'",
+                                               metric)};
+    }
+    if (!t["validate"].as<bool>()) {
+      return recipe::Section::Problem{"early_stopping.metric",
+                                      fmt::format("expected no early stopping with trainer.validate false (it watches "
+                                                  "validations), got '{}'",
+                                                  metric)};
     }
     return std::nullopt;
   });
@@ -157,6 +182,11 @@ TrainerOptions trainer_options_from(const YAML::Node& n) {
   o.target.value = target["value"] ? target["value"].as<double>() : std::nan("");
   o.target.mode = target["mode"].as<std::string>();
   o.target.stop = target["stop"].as<bool>();
+  const YAML::Node early = n["early_stopping"];
+  if (early["metric"]) o.early_stopping.metric = early["metric"].as<std::string>();
+  o.early_stopping.mode = early["mode"].as<std::string>();
+  o.early_stopping.patience = early["patience"].as<int64_t>();
+  o.early_stopping.min_delta = early["min_delta"].as<double>();
   return o;
 }
 

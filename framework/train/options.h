@@ -34,6 +34,15 @@ struct TrainerOptions {
     bool stop = true;
     bool reached(double v) const { return mode == "min" ? v <= value : v >= value; }
   } target;
+  /// Stop when a validation metric has not improved for `patience`
+  /// validations in a row (PyTorch Lightning's EarlyStopping).
+  struct EarlyStopping {
+    std::string metric;         ///< empty: off; else `val_<name>`
+    std::string mode = "min";   ///< min: lower is better; max: higher is better
+    int64_t patience = 3;       ///< validations without improvement before stopping
+    double min_delta = 0.0;     ///< an improvement must beat the best by more than this
+    bool improves(double v, double best) const { return mode == "min" ? v < best - min_delta : v > best + min_delta; }
+  } early_stopping;
 };
 
 struct OptimOptions {

@@ -1,6 +1,7 @@
 #include "framework/train/trainer.h"
 
 #include <chrono>
+#include <cmath>
 #include <optional>
 
 #include "framework/core/error.h"
@@ -33,6 +34,7 @@ struct Trainer::Impl {
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   std::unique_ptr<MetricsWriter> metrics;
   RankZero rank_zero{0};
+  EarlyStoppingState early;  ///< saved with every checkpoint, restored on resume
 };
 
 MetricValues evaluate_model(Model& model, const Dataset& data, int64_t batch_size, dist::Communicator& comm) {
@@ -114,7 +116,7 @@ void Trainer::save(const TrainingPosition& position) {
   if (!s_.run_dir || !impl_->rank_zero.active()) return;
   s_.model->refresh(*s_.data.train);
   const auto path = checkpoint_path(s_.run_dir->checkpoints(), position.global_step);
-  CheckpointInfo info{position, s_.config_yaml, TANDEM_VERSION, s_.comm->size(), rng_ranks};
+  CheckpointInfo info{position, s_.config_yaml, TANDEM_VERSION, s_.comm->size(), rng_ranks, impl_->early};
   save_checkpoint(path, *s_.model, impl_->optimizer.get(), info);
   prune_checkpoints(s_.run_dir->checkpoints(), s_.trainer.keep_checkpoints);
   impl_->rank_zero.info("train", "checkpoint {}", path.string());
@@ -128,6 +130,7 @@ TrainingPosition Trainer::resume(const std::filesystem::path& checkpoint, int64_
                                "size changed since the checkpoint",
                                checkpoint.string(), info.position.step_in_epoch, steps_per_epoch));
   }
+  impl_->early = info.early_stopping;
   load_model_state(checkpoint, *s_.model);
   const bool exact = load_training_state(checkpoint, *impl_->optimizer, s_.comm->rank());
   const RankZero& rank_zero = impl_->rank_zero;
@@ -196,6 +199,7 @@ TrainResult Trainer::fit() {
   auto window_start = start;
   double eval_s = 0.0;  // time spent validating, inside time_s
   const auto& target = t.target;
+  const auto& early = t.early_stopping;
   bool target_hit = false;
   // Records the first time the target metric reaches its value; true when training should stop.
   auto check_target = [&](const std::string& metric, double value) {
@@ -228,15 +232,43 @@ TrainResult Trainer::fit() {
     for (const auto& [name, value] : evaluate(*s_.data.val, t.val_batch_size)) values["val_" + name] = value;
     eval_s += since(eval_start);
     window_start += Clock::now() - eval_start;  // throughput windows leave the evaluation out
+    std::string names;
+    for (const auto& kv : values) names += (names.empty() ? "" : ", ") + kv.first;
     if (!target.metric.empty() && target.metric != "loss" && values.count(target.metric) == 0) {
-      std::string names;
-      for (const auto& kv : values) names += (names.empty() ? "" : ", ") + kv.first;
       throw BadInput(fmt::format("trainer.target.metric: expected one of loss, {} (this model's metrics), got '{}'",
                                  names, target.metric));
     }
+    if (!early.metric.empty() && values.count(early.metric) == 0) {
+      throw BadInput(fmt::format("trainer.early_stopping.metric: expected one of {} (this model's metrics), got '{}'",
+                                 names, early.metric));
+    }
     return values;
   };
-  bool stop = false;  // the target was reached
+  // Counts validations without improvement; true when training should stop.
+  auto check_early = [&](const MetricValues& values) {
+    if (early.metric.empty()) return false;
+    EarlyStoppingState& state = impl_->early;
+    const double value = values.at(early.metric);
+    if (!std::isnan(value) && (!state.has_best || early.improves(value, state.best))) {
+      state = {true, value, pos.global_step, 0};
+      return false;
+    }
+    if (++state.bad < early.patience) return false;
+    result.early_stopped = true;
+    rank_zero.info("train", "early stopping: {} has not improved on {:.4f} (step {}) for {} validation{}",
+                   early.metric, state.best, state.best_step, state.bad, state.bad == 1 ? "" : "s");
+    impl_->metrics->write({{"kind", "early_stop"},
+                           {"metric", early.metric},
+                           {"best", state.best},
+                           {"best_step", state.best_step},
+                           {"validations_without_improvement", state.bad},
+                           {"global_step", pos.global_step},
+                           {"epoch", pos.epoch + 1},
+                           {"time_s", since(start)},
+                           {"eval_s", eval_s}});
+    return true;
+  };
+  bool stop = false;  // the target was reached, or early stopping fired
   int64_t samples_total = 0;
   // Loss and sample count since the last log step, reduced across ranks when logged.
   double window_loss_sum = 0.0;
@@ -333,6 +365,7 @@ TrainResult Trainer::fit() {
         rank_zero.info("train", "step {}:{}", pos.global_step, line);
         result.val_metrics = values;
         for (const auto& [name, value] : values) stop = check_target(name, value) || stop;
+        stop = check_early(values) || stop;
       }
       if (t.checkpoint_every > 0 && pos.global_step % t.checkpoint_every == 0 && !last) save(pos);
       stop_work->wait();
@@ -374,6 +407,7 @@ TrainResult Trainer::fit() {
     for (const auto& [name, value] : epoch_metrics) {
       if (name != "train_loss") stop = check_target(name, value) || stop;
     }
+    if (t.validate && s_.data.val) stop = check_early(epoch_metrics) || stop;
     // A checkpoint due on the epoch's last step is written here, after the
     // epoch's validation, positioned at the start of the next epoch.
     if (!stop && t.checkpoint_every > 0 && pos.global_step % t.checkpoint_every == 0 && pos.global_step < planned) {
@@ -417,6 +451,7 @@ TrainResult Trainer::fit() {
                          {"samples", samples_total},
                          {"samples_per_s", result.samples_per_s},
                          {"target_reached", result.target_reached},
+                         {"early_stopped", result.early_stopped},
                          {"ddp_comm_s", ddp.counters().comm_s - ddp_start.comm_s},
                          {"ddp_exposed_comm_s", ddp.counters().exposed_comm_s - ddp_start.exposed_comm_s},
                          {"ddp_bytes_per_step", ddp.counters().bytes_per_step},

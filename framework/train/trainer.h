@@ -52,6 +52,7 @@ struct TrainResult {
   bool target_reached = false; ///< trainer.target was reached (then target_* are set)
   double target_time_s = 0.0;  ///< seconds from the first step to reaching the target
   int64_t target_step = 0;
+  bool early_stopped = false;  ///< trainer.early_stopping ended the run
 };
 
 struct TrainerSetup {

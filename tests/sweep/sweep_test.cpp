@@ -170,6 +170,19 @@ TEST(Schedule, ContradictoryScheduleAndTargetKeysAreRecipeErrors) {
   EXPECT_NE(p[0].find("trainer.target.metric: expected `loss` with trainer.validate false, got 'val_loss'"),
             std::string::npos)
       << p[0];
+  EXPECT_TRUE(problems("trainer: {early_stopping: {metric: val_loss, patience: 5}}\n").empty());
+  p = problems("trainer:\n  early_stopping: {metric: loss}\n");
+  ASSERT_EQ(p.size(), 1u) << ::testing::PrintToString(p);
+  EXPECT_EQ(p[0], "r.yaml:2:28: trainer.early_stopping.metric: expected a validation metric `val_<name>` (e.g. "
+                  "val_loss), got 'loss'");
+  p = problems("trainer: {validate: false, early_stopping: {metric: val_loss}}\n");
+  ASSERT_EQ(p.size(), 1u) << ::testing::PrintToString(p);
+  EXPECT_NE(p[0].find("trainer.early_stopping.metric: expected no early stopping with trainer.validate false"),
+            std::string::npos)
+      << p[0];
+  p = problems("trainer: {early_stopping: {metric: val_loss, patience: 0}}\n");
+  ASSERT_EQ(p.size(), 1u) << ::testing::PrintToString(p);
+  EXPECT_NE(p[0].find("trainer.early_stopping.patience: expected an integer >= 1, got 0"), std::string::npos) << p[0];
 }
 
 TEST(Projection, RingAllreduceAndStepTimeMatchHandWorkedNumbers) {

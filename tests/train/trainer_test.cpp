@@ -194,6 +194,74 @@ TEST_F(TrainerTest, ATargetWithoutStopIsRecordedOnceAndTrainingGoesOn) {
   EXPECT_EQ(targets, 1);
 }
 
+TEST_F(TrainerTest, EarlyStoppingEndsTheRunAfterPatienceValidationsWithoutImprovement) {
+  TrainerOptions::EarlyStopping rule;
+  rule.min_delta = 0.1;
+  EXPECT_TRUE(rule.improves(0.85, 1.0));
+  EXPECT_FALSE(rule.improves(0.95, 1.0));  // better, but not by more than min_delta
+  rule.mode = "max";
+  EXPECT_TRUE(rule.improves(1.15, 1.0));
+  EXPECT_FALSE(rule.improves(0.5, 1.0));
+
+  // No validation can beat the first by 10: it stops at the third (patience 2), inside epoch 1.
+  auto s = setup(10);
+  s.trainer.val_every = 3;
+  s.trainer.early_stopping.metric = "val_loss";
+  s.trainer.early_stopping.patience = 2;
+  s.trainer.early_stopping.min_delta = 10.0;
+  Trainer t(std::move(s));
+  const auto result = t.fit();
+  EXPECT_TRUE(result.early_stopped);
+  EXPECT_EQ(result.global_step, 9);
+  const auto info = read_checkpoint_info(resolve_checkpoint(dir_));
+  EXPECT_EQ(info.position.global_step, 9);
+  EXPECT_EQ(info.position.epoch, 0);
+  EXPECT_EQ(info.position.step_in_epoch, 9);
+  EXPECT_TRUE(info.early_stopping.has_best);
+  EXPECT_EQ(info.early_stopping.best_step, 3);
+  EXPECT_EQ(info.early_stopping.bad, 2);
+  int stops = 0;
+  for (const auto& r : records()) {
+    if (r["kind"] == "early_stop") {
+      ++stops;
+      EXPECT_EQ(r["metric"], "val_loss");
+      EXPECT_EQ(r["best_step"], 3);
+      EXPECT_EQ(r["global_step"], 9);
+    }
+    if (r["kind"] == "end") EXPECT_EQ(r["early_stopped"], true);
+  }
+  EXPECT_EQ(stops, 1);
+}
+
+TEST_F(TrainerTest, EarlyStoppingCountsOnAcrossAResume) {
+  // Epoch-end validations, patience 3, nothing improves after the first: an
+  // uninterrupted run stops after epoch 4 (step 52).
+  auto configure = [](TrainerSetup& s) {
+    s.trainer.early_stopping.metric = "val_loss";
+    s.trainer.early_stopping.patience = 3;
+    s.trainer.early_stopping.min_delta = 10.0;
+  };
+  auto whole = setup(10);
+  configure(whole);
+  EXPECT_EQ(Trainer(std::move(whole)).fit().global_step, 52);
+  std::filesystem::remove_all(dir_);
+  std::filesystem::create_directories(dir_);
+
+  // Stopped by max_steps after epoch 2 (one validation without improvement so far), then resumed:
+  // the count goes on, so it stops after epoch 4 too, not 3 validations after the resume.
+  auto first = setup(10);
+  configure(first);
+  first.trainer.max_steps = 26;
+  EXPECT_FALSE(Trainer(std::move(first)).fit().early_stopped);
+  EXPECT_EQ(read_checkpoint_info(resolve_checkpoint(dir_)).early_stopping.bad, 1);
+  auto rest = setup(10);
+  configure(rest);
+  rest.resume_from = resolve_checkpoint(dir_);
+  const auto result = Trainer(std::move(rest)).fit();
+  EXPECT_TRUE(result.early_stopped);
+  EXPECT_EQ(result.global_step, 52);
+}
+
 TEST_F(TrainerTest, WarmupAndCosineDecaySetEveryStepsLearningRate) {
   auto s = setup(2);  // 26 steps
   s.optim.warmup_steps = 4;
