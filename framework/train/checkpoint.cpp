@@ -39,6 +39,24 @@ void sync_to_disk(const std::filesystem::path& path) {
   ::close(fd);
 }
 
+void write_watched(torch::serialize::OutputArchive& archive, const std::string& prefix, const WatchedMetric& w) {
+  if (!w.has_best) return;
+  archive.write(prefix + "_best", c10::IValue(w.best));
+  archive.write(prefix + "_best_step", c10::IValue(w.best_step));
+  archive.write(prefix + "_bad", c10::IValue(w.bad));
+}
+
+WatchedMetric read_watched(torch::serialize::InputArchive& archive, const std::string& prefix) {
+  WatchedMetric w;
+  c10::IValue v;
+  if (!archive.try_read(prefix + "_best", v)) return w;
+  w.has_best = true;
+  w.best = v.toDouble();
+  w.best_step = read_int(archive, (prefix + "_best_step").c_str());
+  w.bad = read_int(archive, (prefix + "_bad").c_str());
+  return w;
+}
+
 }  // namespace
 
 void save_checkpoint(const std::filesystem::path& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer,
@@ -60,11 +78,8 @@ void save_checkpoint(const std::filesystem::path& path, torch::nn::Module& model
   root.write("world_size", c10::IValue(info.world_size));
   root.write("rng_cpu", at::detail::getDefaultCPUGenerator().get_state(), /*is_buffer=*/true);
   if (info.rng_cpu_ranks.defined()) root.write("rng_cpu_ranks", info.rng_cpu_ranks, /*is_buffer=*/true);
-  if (info.early_stopping.has_best) {
-    root.write("early_stopping_best", c10::IValue(info.early_stopping.best));
-    root.write("early_stopping_best_step", c10::IValue(info.early_stopping.best_step));
-    root.write("early_stopping_bad", c10::IValue(info.early_stopping.bad));
-  }
+  write_watched(root, "early_stopping", info.early_stopping);
+  write_watched(root, "best_checkpoint", info.best_checkpoint);
   auto tmp = path;
   tmp += ".tmp";
   // Sealed with a CRC-32 (checkpoint_integrity.h) and fsynced before the rename.
@@ -85,12 +100,8 @@ CheckpointInfo read_checkpoint_info(const std::filesystem::path& path) {
   archive.read("tandem_version", v);
   info.tandem_version = v.toStringRef();
   if (archive.try_read("world_size", v)) info.world_size = v.toInt();
-  if (archive.try_read("early_stopping_best", v)) {
-    info.early_stopping.has_best = true;
-    info.early_stopping.best = v.toDouble();
-    info.early_stopping.best_step = read_int(archive, "early_stopping_best_step");
-    info.early_stopping.bad = read_int(archive, "early_stopping_bad");
-  }
+  info.early_stopping = read_watched(archive, "early_stopping");
+  info.best_checkpoint = read_watched(archive, "best_checkpoint");
   return info;
 }
 

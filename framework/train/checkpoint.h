@@ -17,9 +17,9 @@ struct TrainingPosition {
   int64_t global_step = 0;    ///< optimizer steps taken in all
 };
 
-/// Where early stopping stands (TrainerOptions::EarlyStopping), so a resumed
-/// run keeps counting from there.
-struct EarlyStoppingState {
+/// A validation metric watched across the run (early stopping, the best
+/// checkpoint), saved with every checkpoint so a resumed run goes on from it.
+struct WatchedMetric {
   bool has_best = false;
   double best = 0.0;          ///< the best value so far
   int64_t best_step = 0;      ///< the global step of that validation
@@ -34,7 +34,8 @@ struct CheckpointInfo {
   /// Every rank's CPU generator state, row r for rank r (dropout masks differ
   /// per rank); empty: the saving process's own state only.
   torch::Tensor rng_cpu_ranks;
-  EarlyStoppingState early_stopping;
+  WatchedMetric early_stopping;
+  WatchedMetric best_checkpoint;
 };
 
 void save_checkpoint(const std::filesystem::path& path, torch::nn::Module& model,

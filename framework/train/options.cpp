@@ -52,6 +52,11 @@ recipe::Section trainer_schema() {
       .def(std::string("min"));
   early.add("patience", Type::kInt, "Validations in a row without improvement before training stops.").def(3).min(1);
   early.add("min_delta", Type::kFloat, "An improvement must beat the best value by more than this.").def(0.0).min(0);
+  auto& best = s.section("best_checkpoint", "Keep the checkpoint of the best validation as checkpoints/best.pt.");
+  best.add("metric", Type::kString, "The validation metric that ranks checkpoints, `val_<name>`; none: off.").optional();
+  best.add("mode", Type::kChoice, "min: lower is better; max: higher is better.")
+      .choices({"min", "max"})
+      .def(std::string("min"));
   s.rule([](const YAML::Node& t) -> std::optional<recipe::Section::Problem> {
     const YAML::Node target = t["target"];
     if (!target["metric"]) return std::nullopt;
@@ -72,23 +77,26 @@ recipe::Section trainer_schema() {
     }
     return std::nullopt;
   });
-  s.rule([](const YAML::Node& t) -> std::optional<recipe::Section::Problem> {
-    const YAML::Node early = t["early_stopping"];
-    if (!early["metric"]) return std::nullopt;
-    const auto metric = early["metric"].as<std::string>();
-    if (metric.rfind("val_", 0) != 0) {
-      return recipe::Section::Problem{
-          "early_stopping.metric", fmt::format("expected a validation metric `val_<name>` (e.g. val_loss), got '{}'",
-                                               metric)};
-    }
-    if (!t["validate"].as<bool>()) {
-      return recipe::Section::Problem{"early_stopping.metric",
-                                      fmt::format("expected no early stopping with trainer.validate false (it watches "
-                                                  "validations), got '{}'",
-                                                  metric)};
-    }
-    return std::nullopt;
-  });
+  // Early stopping and the best checkpoint watch a validation metric.
+  for (const std::string section : {"early_stopping", "best_checkpoint"}) {
+    s.rule([section](const YAML::Node& t) -> std::optional<recipe::Section::Problem> {
+      const YAML::Node watch = t[section];
+      if (!watch["metric"]) return std::nullopt;
+      const auto metric = watch["metric"].as<std::string>();
+      if (metric.rfind("val_", 0) != 0) {
+        return recipe::Section::Problem{
+            section + ".metric",
+            fmt::format("expected a validation metric `val_<name>` (e.g. val_loss), got '{}'", metric)};
+      }
+      if (!t["validate"].as<bool>()) {
+        return recipe::Section::Problem{
+            section + ".metric",
+            fmt::format("expected no {} with trainer.validate false (it watches validations), got '{}'",
+                        section == "early_stopping" ? "early stopping" : "best checkpoint", metric)};
+      }
+      return std::nullopt;
+    });
+  }
   return s;
 }
 
@@ -187,6 +195,9 @@ TrainerOptions trainer_options_from(const YAML::Node& n) {
   o.early_stopping.mode = early["mode"].as<std::string>();
   o.early_stopping.patience = early["patience"].as<int64_t>();
   o.early_stopping.min_delta = early["min_delta"].as<double>();
+  const YAML::Node best = n["best_checkpoint"];
+  if (best["metric"]) o.best_checkpoint.metric = best["metric"].as<std::string>();
+  o.best_checkpoint.mode = best["mode"].as<std::string>();
   return o;
 }
 

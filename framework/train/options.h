@@ -43,6 +43,13 @@ struct TrainerOptions {
     double min_delta = 0.0;     ///< an improvement must beat the best by more than this
     bool improves(double v, double best) const { return mode == "min" ? v < best - min_delta : v > best + min_delta; }
   } early_stopping;
+  /// Keep the checkpoint of the best validation so far as checkpoints/best.pt
+  /// (PyTorch Lightning's ModelCheckpoint with a monitored metric).
+  struct BestCheckpoint {
+    std::string metric;         ///< empty: off; else `val_<name>`
+    std::string mode = "min";   ///< min: lower is better; max: higher is better
+    bool improves(double v, double best) const { return mode == "min" ? v < best : v > best; }
+  } best_checkpoint;
 };
 
 struct OptimOptions {

@@ -34,7 +34,8 @@ struct Trainer::Impl {
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   std::unique_ptr<MetricsWriter> metrics;
   RankZero rank_zero{0};
-  EarlyStoppingState early;  ///< saved with every checkpoint, restored on resume
+  WatchedMetric early;  ///< saved with every checkpoint, restored on resume
+  WatchedMetric best;   ///< the best checkpoint's metric, likewise
 };
 
 MetricValues evaluate_model(Model& model, const Dataset& data, int64_t batch_size, dist::Communicator& comm) {
@@ -106,7 +107,7 @@ Trainer::Trainer(TrainerSetup setup) : s_(std::move(setup)), impl_(std::make_uni
 
 Trainer::~Trainer() = default;
 
-void Trainer::save(const TrainingPosition& position) {
+void Trainer::save(const TrainingPosition& position, const std::string& as) {
   // Every rank's generator state goes into the checkpoint (ranks draw
   // different dropout masks): a collective, so every rank comes here.
   auto rng = at::detail::getDefaultCPUGenerator().get_state();
@@ -115,10 +116,12 @@ void Trainer::save(const TrainingPosition& position) {
   s_.comm->allgather(rows, rng)->wait();
   if (!s_.run_dir || !impl_->rank_zero.active()) return;
   s_.model->refresh(*s_.data.train);
-  const auto path = checkpoint_path(s_.run_dir->checkpoints(), position.global_step);
-  CheckpointInfo info{position, s_.config_yaml, TANDEM_VERSION, s_.comm->size(), rng_ranks, impl_->early};
+  const auto path = as.empty() ? checkpoint_path(s_.run_dir->checkpoints(), position.global_step)
+                               : s_.run_dir->checkpoints() / as;
+  CheckpointInfo info{position, s_.config_yaml, TANDEM_VERSION, s_.comm->size(), rng_ranks, impl_->early,
+                      impl_->best};
   save_checkpoint(path, *s_.model, impl_->optimizer.get(), info);
-  prune_checkpoints(s_.run_dir->checkpoints(), s_.trainer.keep_checkpoints);
+  if (as.empty()) prune_checkpoints(s_.run_dir->checkpoints(), s_.trainer.keep_checkpoints);
   impl_->rank_zero.info("train", "checkpoint {}", path.string());
   for (auto& cb : callbacks_.on_checkpoint) cb(path);
 }
@@ -131,6 +134,7 @@ TrainingPosition Trainer::resume(const std::filesystem::path& checkpoint, int64_
                                checkpoint.string(), info.position.step_in_epoch, steps_per_epoch));
   }
   impl_->early = info.early_stopping;
+  impl_->best = info.best_checkpoint;
   load_model_state(checkpoint, *s_.model);
   const bool exact = load_training_state(checkpoint, *impl_->optimizer, s_.comm->rank());
   const RankZero& rank_zero = impl_->rank_zero;
@@ -242,12 +246,16 @@ TrainResult Trainer::fit() {
       throw BadInput(fmt::format("trainer.early_stopping.metric: expected one of {} (this model's metrics), got '{}'",
                                  names, early.metric));
     }
+    if (!t.best_checkpoint.metric.empty() && values.count(t.best_checkpoint.metric) == 0) {
+      throw BadInput(fmt::format("trainer.best_checkpoint.metric: expected one of {} (this model's metrics), got '{}'",
+                                 names, t.best_checkpoint.metric));
+    }
     return values;
   };
   // Counts validations without improvement; true when training should stop.
   auto check_early = [&](const MetricValues& values) {
     if (early.metric.empty()) return false;
-    EarlyStoppingState& state = impl_->early;
+    WatchedMetric& state = impl_->early;
     const double value = values.at(early.metric);
     if (!std::isnan(value) && (!state.has_best || early.improves(value, state.best))) {
       state = {true, value, pos.global_step, 0};
@@ -267,6 +275,22 @@ TrainResult Trainer::fit() {
                            {"time_s", since(start)},
                            {"eval_s", eval_s}});
     return true;
+  };
+  // Writes checkpoints/best.pt when the watched metric improves; `at` is where
+  // a resume from it would continue.
+  auto check_best = [&](const MetricValues& values, const TrainingPosition& at) {
+    const auto& rule = t.best_checkpoint;
+    if (rule.metric.empty()) return;
+    const double value = values.at(rule.metric);
+    WatchedMetric& state = impl_->best;
+    if (std::isnan(value) || (state.has_best && !rule.improves(value, state.best))) return;
+    state = {true, value, pos.global_step, 0};
+    save(at, "best.pt");
+    impl_->metrics->write({{"kind", "best_checkpoint"},
+                           {"metric", rule.metric},
+                           {"value", value},
+                           {"global_step", pos.global_step},
+                           {"epoch", pos.epoch + 1}});
   };
   bool stop = false;  // the target was reached, or early stopping fired
   int64_t samples_total = 0;
@@ -366,6 +390,7 @@ TrainResult Trainer::fit() {
         result.val_metrics = values;
         for (const auto& [name, value] : values) stop = check_target(name, value) || stop;
         stop = check_early(values) || stop;
+        check_best(values, pos);
       }
       if (t.checkpoint_every > 0 && pos.global_step % t.checkpoint_every == 0 && !last) save(pos);
       stop_work->wait();
@@ -407,7 +432,10 @@ TrainResult Trainer::fit() {
     for (const auto& [name, value] : epoch_metrics) {
       if (name != "train_loss") stop = check_target(name, value) || stop;
     }
-    if (t.validate && s_.data.val) stop = check_early(epoch_metrics) || stop;
+    if (t.validate && s_.data.val) {
+      stop = check_early(epoch_metrics) || stop;
+      check_best(epoch_metrics, TrainingPosition{pos.epoch + 1, 0, pos.global_step});
+    }
     // A checkpoint due on the epoch's last step is written here, after the
     // epoch's validation, positioned at the start of the next epoch.
     if (!stop && t.checkpoint_every > 0 && pos.global_step % t.checkpoint_every == 0 && pos.global_step < planned) {

@@ -83,7 +83,9 @@ class Trainer {
   MetricValues evaluate(const Dataset& data, int64_t batch_size);
 
  private:
-  void save(const TrainingPosition& position);
+  /// A checkpoint at `position`: checkpoints/step-<N>.pt, or `as` when given
+  /// (not pruned). A collective: every rank calls it.
+  void save(const TrainingPosition& position, const std::string& as = "");
   TrainingPosition resume(const std::filesystem::path& checkpoint, int64_t steps_per_epoch);
 
   TrainerSetup s_;

@@ -180,6 +180,10 @@ TEST(Schedule, ContradictoryScheduleAndTargetKeysAreRecipeErrors) {
   EXPECT_NE(p[0].find("trainer.early_stopping.metric: expected no early stopping with trainer.validate false"),
             std::string::npos)
       << p[0];
+  p = problems("trainer: {best_checkpoint: {metric: accuracy}}\n");
+  ASSERT_EQ(p.size(), 1u) << ::testing::PrintToString(p);
+  EXPECT_NE(p[0].find("trainer.best_checkpoint.metric: expected a validation metric `val_<name>`"), std::string::npos)
+      << p[0];
   p = problems("trainer: {early_stopping: {metric: val_loss, patience: 0}}\n");
   ASSERT_EQ(p.size(), 1u) << ::testing::PrintToString(p);
   EXPECT_NE(p[0].find("trainer.early_stopping.patience: expected an integer >= 1, got 0"), std::string::npos) << p[0];

@@ -262,6 +262,50 @@ TEST_F(TrainerTest, EarlyStoppingCountsOnAcrossAResume) {
   EXPECT_EQ(result.global_step, 52);
 }
 
+TEST_F(TrainerTest, TheBestCheckpointHoldsTheBestValidationsWeightsAcrossAResume) {
+  // mode max on val_loss, which falls as the line is learnt: the best is an early validation, so
+  // a resumed run that forgot it would overwrite best.pt with a later, lower one.
+  auto configure = [](TrainerSetup& s) {
+    s.trainer.checkpoint_every = 0;
+    s.trainer.best_checkpoint.metric = "val_loss";
+    s.trainer.best_checkpoint.mode = "max";
+  };
+  auto first = setup(4);
+  configure(first);
+  first.trainer.max_steps = 26;
+  Trainer(std::move(first)).fit();
+  auto rest = setup(4);
+  configure(rest);
+  rest.resume_from = resolve_checkpoint(dir_);
+  Trainer(std::move(rest)).fit();
+
+  // The highest val_loss of the four epoch-end validations, from metrics.jsonl.
+  double highest = -1.0;
+  int64_t at_step = -1;
+  int epochs = 0;
+  for (const auto& r : records()) {
+    if (r["kind"] != "epoch") continue;
+    ++epochs;
+    if (r["val_loss"].get<double>() > highest) {
+      highest = r["val_loss"].get<double>();
+      at_step = r["global_step"].get<int64_t>();
+    }
+  }
+  ASSERT_EQ(epochs, 4);
+  const auto best = RunDir(dir_).checkpoints() / "best.pt";
+  ASSERT_TRUE(std::filesystem::exists(best));
+  const auto info = read_checkpoint_info(best);
+  EXPECT_EQ(info.position.global_step, at_step);
+  EXPECT_EQ(info.position.step_in_epoch, 0) << "an epoch-end checkpoint resumes at the next epoch";
+  EXPECT_DOUBLE_EQ(info.best_checkpoint.best, highest);
+  EXPECT_NE(resolve_checkpoint(dir_).filename(), "best.pt") << "resuming takes the newest step, not the best";
+  // Its weights give that validation's loss again.
+  Line loaded;
+  load_model_state(best, loaded);
+  LineData val(50);
+  EXPECT_NEAR(evaluate_model(loaded, val, 64, *comm_).at("loss"), highest, 1e-6);
+}
+
 TEST_F(TrainerTest, WarmupAndCosineDecaySetEveryStepsLearningRate) {
   auto s = setup(2);  // 26 steps
   s.optim.warmup_steps = 4;
