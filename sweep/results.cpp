@@ -76,6 +76,8 @@ RunSummary summarize_run(const std::filesystem::path& run_dir) {
     } else if (kind == "target" && !r.time_to_target_s) {
       r.time_to_target_s = j.value("time_s", 0.0);
       r.target_step = j.value("global_step", int64_t{0});
+    } else if (kind == "early_stop") {
+      r.early_stop_step = j.value("global_step", int64_t{0});
     } else if (kind == "end") {
       r.steps = j.value("global_step", int64_t{0}) - start_step;
       r.time_s = j.value("time_s", 0.0);
@@ -108,7 +110,9 @@ void write_results_csv(const std::filesystem::path& path, const std::vector<Swee
   }
   for (const auto& m : metric_names) header.push_back("final_" + m);
   for (const auto& m : metric_names) header.push_back("best_" + m);
-  for (const char* h : {"target_metric", "target_value", "time_to_target_s", "target_step"}) header.emplace_back(h);
+  for (const char* h : {"target_metric", "target_value", "time_to_target_s", "target_step", "early_stop_step"}) {
+    header.emplace_back(h);
+  }
 
   std::string text;
   for (size_t i = 0; i < header.size(); ++i) text += (i ? "," : "") + csv_field(header[i]);
@@ -143,6 +147,7 @@ void write_results_csv(const std::filesystem::path& path, const std::vector<Swee
     row.push_back(target_metric.empty() ? "" : number(target_value));
     row.push_back(r.time_to_target_s ? number(*r.time_to_target_s) : "");
     row.push_back(r.target_step ? std::to_string(*r.target_step) : "");
+    row.push_back(r.early_stop_step ? std::to_string(*r.early_stop_step) : "");
     for (size_t k = 0; k < row.size(); ++k) text += (k ? "," : "") + csv_field(row[k]);
     text += "\n";
   }

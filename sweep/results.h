@@ -37,6 +37,7 @@ struct RunSummary {
   std::map<std::string, double> best_metrics;   ///< lowest for *loss* names, highest for the others
   std::optional<double> time_to_target_s;
   std::optional<int64_t> target_step;
+  std::optional<int64_t> early_stop_step;       ///< trainer.early_stopping ended the run here
   std::vector<CurvePoint> loss_curve;           ///< logged training loss
   std::map<std::string, std::vector<CurvePoint>> val_curves;
 

@@ -236,6 +236,7 @@ TEST(Results, AMetricsFileBecomesOneCsvRowWithFinalBestAndTimeToTarget) {
       << R"({"kind":"step","global_step":10,"loss":2.5,"time_s":2.5})" "\n"
       << R"({"kind":"epoch","global_step":10,"train_loss":2.7,"val_loss":2.9,"val_accuracy":0.25,"time_s":3.0})" "\n"
       << R"({"kind":"target","metric":"val_loss","value":2.8,"global_step":5,"time_s":1.5})" "\n"
+      << R"({"kind":"early_stop","metric":"val_loss","best":2.8,"best_step":5,"global_step":10})" "\n"
       << R"({"kind":"end","global_step":10,"time_s":3.0,"eval_s":1.0,"samples":1280,"ddp_comm_s":0.5,)"
       << R"("ddp_exposed_comm_s":0.1,"ddp_bytes_per_step":4000,"ddp_buckets":2})" "\n"
       << R"({"kind":"end", "cut short by a ki)";
@@ -267,10 +268,10 @@ TEST(Results, AMetricsFileBecomesOneCsvRowWithFinalBestAndTimeToTarget) {
             "point,name,repeat,launch.nproc_per_node,seed,state,exit_code,workers,batch_size,global_batch,lr,steps,"
             "wall_s,time_s,eval_s,step_s,samples_per_s,comm_fraction,exposed_comm_fraction,bytes_per_step,buckets,"
             "final_loss,final_val_accuracy,final_val_loss,best_loss,best_val_accuracy,best_val_loss,target_metric,"
-            "target_value,time_to_target_s,target_step");
+            "target_value,time_to_target_s,target_step,early_stop_step");
   EXPECT_EQ(row,
             "0,p000-nproc_per_node=2-r0,0,2,3,done,0,2,64,128,0.004,10,4.5,3,1,0.2,640,0.25,0.05,4000,2,2.5,0.25,2.9,"
-            "2.5,0.25,2.8,val_loss,2.85,1.5,5");
+            "2.5,0.25,2.8,val_loss,2.85,1.5,5,10");
   fs::remove_all(dir);
 }
 
