@@ -184,6 +184,17 @@ TrainResult Trainer::fit() {
                                               : "");
   }
 
+  // Metrics of a validation split need one (data.val_fraction 0, or a data set without one).
+  if (!s_.data.val) {
+    for (const auto& [key, metric] : {std::pair{"target", t.target.metric}, {"early_stopping", t.early_stopping.metric},
+                                      {"best_checkpoint", t.best_checkpoint.metric}}) {
+      if (metric.rfind("val_", 0) == 0) {
+        throw BadInput(fmt::format("trainer.{}.metric: expected a data set with a validation split for '{}', got "
+                                   "none (the data section holds out no rows)",
+                                   key, metric));
+      }
+    }
+  }
   TrainResult result;
   TrainingPosition pos;
   if (s_.resume_from) pos = resume(*s_.resume_from, steps_per_epoch);

@@ -1,5 +1,6 @@
 #include "framework/train/trainer.h"
 
+#include "framework/core/error.h"
 #include "framework/train/schedule.h"
 
 #include <gtest/gtest.h>
@@ -231,6 +232,20 @@ TEST_F(TrainerTest, EarlyStoppingEndsTheRunAfterPatienceValidationsWithoutImprov
     if (r["kind"] == "end") EXPECT_EQ(r["early_stopped"], true);
   }
   EXPECT_EQ(stops, 1);
+}
+
+TEST_F(TrainerTest, WatchingAValidationMetricWithoutAValidationSplitIsBadInput) {
+  auto s = setup(2);
+  s.data.val.reset();
+  s.trainer.early_stopping.metric = "val_loss";
+  Trainer t(std::move(s));
+  try {
+    t.fit();
+    FAIL() << "expected BadInput";
+  } catch (const BadInput& e) {
+    EXPECT_EQ(std::string(e.what()), "trainer.early_stopping.metric: expected a data set with a validation split for "
+                                     "'val_loss', got none (the data section holds out no rows)");
+  }
 }
 
 TEST_F(TrainerTest, EarlyStoppingCountsOnAcrossAResume) {
