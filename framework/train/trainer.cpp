@@ -184,10 +184,12 @@ TrainResult Trainer::fit() {
                                               : "");
   }
 
-  // Metrics of a validation split need one (data.val_fraction 0, or a data set without one).
+  // The metrics the run watches, by recipe key: each must exist, and a val_ one needs a validation split.
+  const std::vector<std::pair<std::string, std::string>> watched{{"target", t.target.metric},
+                                                                 {"early_stopping", t.early_stopping.metric},
+                                                                 {"best_checkpoint", t.best_checkpoint.metric}};
   if (!s_.data.val) {
-    for (const auto& [key, metric] : {std::pair{"target", t.target.metric}, {"early_stopping", t.early_stopping.metric},
-                                      {"best_checkpoint", t.best_checkpoint.metric}}) {
+    for (const auto& [key, metric] : watched) {
       if (metric.rfind("val_", 0) == 0) {
         throw BadInput(fmt::format("trainer.{}.metric: expected a data set with a validation split for '{}', got "
                                    "none (the data section holds out no rows)",
@@ -247,19 +249,12 @@ TrainResult Trainer::fit() {
     for (const auto& [name, value] : evaluate(*s_.data.val, t.val_batch_size)) values["val_" + name] = value;
     eval_s += since(eval_start);
     window_start += Clock::now() - eval_start;  // throughput windows leave the evaluation out
-    std::string names;
-    for (const auto& kv : values) names += (names.empty() ? "" : ", ") + kv.first;
-    if (!target.metric.empty() && target.metric != "loss" && values.count(target.metric) == 0) {
-      throw BadInput(fmt::format("trainer.target.metric: expected one of loss, {} (this model's metrics), got '{}'",
-                                 names, target.metric));
-    }
-    if (!early.metric.empty() && values.count(early.metric) == 0) {
-      throw BadInput(fmt::format("trainer.early_stopping.metric: expected one of {} (this model's metrics), got '{}'",
-                                 names, early.metric));
-    }
-    if (!t.best_checkpoint.metric.empty() && values.count(t.best_checkpoint.metric) == 0) {
-      throw BadInput(fmt::format("trainer.best_checkpoint.metric: expected one of {} (this model's metrics), got '{}'",
-                                 names, t.best_checkpoint.metric));
+    for (const auto& [key, metric] : watched) {
+      if (metric.empty() || metric == "loss" || values.count(metric) > 0) continue;
+      std::string names = key == "target" ? "loss" : "";  // only a target may watch the training loss
+      for (const auto& kv : values) names += (names.empty() ? "" : ", ") + kv.first;
+      throw BadInput(fmt::format("trainer.{}.metric: expected one of {} (this model's metrics), got '{}'", key, names,
+                                 metric));
     }
     return values;
   };

@@ -248,6 +248,28 @@ TEST_F(TrainerTest, WatchingAValidationMetricWithoutAValidationSplitIsBadInput) 
   }
 }
 
+TEST_F(TrainerTest, AWatchedMetricTheModelDoesNotHaveIsNamedAtTheFirstValidation) {
+  auto message = [&](auto configure) {
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    auto s = setup(1);
+    configure(s.trainer);
+    Trainer t(std::move(s));
+    try {
+      t.fit();
+    } catch (const BadInput& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  EXPECT_EQ(message([](TrainerOptions& o) { o.target = {"val_acc", 0.5, "max", true}; }),
+            "trainer.target.metric: expected one of loss, val_loss (this model's metrics), got 'val_acc'");
+  EXPECT_EQ(message([](TrainerOptions& o) { o.early_stopping.metric = "val_acc"; }),
+            "trainer.early_stopping.metric: expected one of val_loss (this model's metrics), got 'val_acc'");
+  EXPECT_EQ(message([](TrainerOptions& o) { o.best_checkpoint.metric = "val_acc"; }),
+            "trainer.best_checkpoint.metric: expected one of val_loss (this model's metrics), got 'val_acc'");
+}
+
 TEST_F(TrainerTest, EarlyStoppingCountsOnAcrossAResume) {
   // Epoch-end validations, patience 3, nothing improves after the first: an
   // uninterrupted run stops after epoch 4 (step 52).
