@@ -148,8 +148,10 @@ SurvivalCsvRows split_survival_csv(const CsvTable& f, const SurvivalCsvOptions& 
   } else if (o.folds > 0) {
     const auto pool = train;  // the test rows are left out entirely
     kfold(pool);
-  } else if (o.tune_fraction > 0) {
-    const auto pool = train;  // the test rows are left out entirely
+  }
+  if (o.tune_fraction > 0) {
+    // Validate on a share of the training rows; the test rows (or the test fold) are left out entirely.
+    const auto pool = train;
     seeded(pool, o.tune_fraction, o.split_seed, &train, &val);
   }
   std::vector<std::size_t> holdout;
@@ -294,8 +296,9 @@ recipe::Section SurvivalCsvDataset::schema() {
       .min(0)
       .less_than(1);
   s.add("split_seed", Type::kInt, "Seed of the split by val_fraction or tune_fraction.").def(0).min(0);
-  s.add("tune_fraction", Type::kFloat, "With split_column: validate on this share of the training rows (seeded) "
-                                       "and leave the val_value rows out, for tuning without the test rows.")
+  s.add("tune_fraction", Type::kFloat, "With split_column or folds: validate on this share of the training rows "
+                                       "(seeded) and leave the test rows (val_value rows, or the fold) out, for "
+                                       "tuning without them.")
       .def(0.0)
       .min(0)
       .less_than(1);
@@ -328,17 +331,13 @@ recipe::Section SurvivalCsvDataset::schema() {
     return std::nullopt;
   });
   s.rule([](const YAML::Node& d) -> std::optional<recipe::Section::Problem> {
-    const bool by_column = !d["split_column"].as<std::string>().empty();
+    const bool has_test_rows = !d["split_column"].as<std::string>().empty() || d["folds"].as<int64_t>() > 0;
     const auto tune = d["tune_fraction"].as<double>();
-    if (tune > 0 && !by_column) {
+    if (tune > 0 && !has_test_rows) {
       return recipe::Section::Problem{
-          "tune_fraction",
-          fmt::format("expected 0 without data.split_column (the seeded split is set by val_fraction), got {}", tune)};
-    }
-    if (tune > 0 && d["folds"].as<int64_t>() > 0) {
-      return recipe::Section::Problem{"tune_fraction",
-                                      fmt::format("expected 0 with data.folds (the fold is the validation), got {}",
-                                                  tune)};
+          "tune_fraction", fmt::format("expected 0 without data.split_column or data.folds (nothing to hold out "
+                                       "beside the validation split, which val_fraction sets), got {}",
+                                       tune)};
     }
     return std::nullopt;
   });

@@ -37,7 +37,7 @@ struct SurvivalCsvOptions {
   std::string val_value = "test";
   double val_fraction = 0.2;
   uint64_t split_seed = 0;
-  double tune_fraction = 0;  ///< with split_column: validate on this share of the training rows instead
+  double tune_fraction = 0;  ///< with split_column or folds: validate on this share of the training rows instead
   int64_t folds = 0;         ///< K-fold cross-validation: 0 off, else K >= 2 folds of the pool
   int64_t fold = 0;          ///< the fold validated on, 0 <= fold < folds
   double holdout_fraction = 0;  ///< share of the training rows held out for choosing the best epoch

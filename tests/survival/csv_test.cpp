@@ -108,6 +108,18 @@ TEST_F(SurvivalCsv, KFoldsPartitionThePoolAndLeaveTheTestRowsOut) {
     ASSERT_EQ(t.val->size(), 1);
     EXPECT_NE(std::dynamic_pointer_cast<SurvivalTable>(t.val)->x()[0][0].item<float>(), 70.f) << "the test row";
   }
+  // With tune_fraction the fold is left out and validation is a share of the other folds (nested selection).
+  auto fold = SurvivalCsvDataset::load(section(text, "folds: 3, fold: 0, split_seed: 5"));
+  auto tuned = SurvivalCsvDataset::load(section(text, "folds: 3, fold: 0, split_seed: 5, tune_fraction: 0.25"));
+  EXPECT_EQ(tuned.val->size(), 1);  // round(4 * 0.25) of the 4 training rows
+  EXPECT_EQ(tuned.train->size(), 3);
+  const auto fold_x = std::dynamic_pointer_cast<SurvivalTable>(fold.val)->x().select(1, 0);
+  for (const auto& part : {tuned.train, tuned.val}) {
+    const auto x = std::dynamic_pointer_cast<SurvivalTable>(part)->x().select(1, 0);
+    for (int64_t i = 0; i < x.size(0); ++i) {
+      EXPECT_FALSE((fold_x == x[i]).any().item<bool>()) << "a row of the test fold was used";
+    }
+  }
   EXPECT_NE(error_of("a,duration,event\n1,1,1\n2,2,1\n", "folds: 3").find(
                 "data.folds: expected at most as many folds as rows to split (2), got 3"),
             std::string::npos);
@@ -139,10 +151,10 @@ TEST_F(SurvivalCsv, SplitKeysThatContradictEachOtherAreRecipeErrors) {
   EXPECT_NE(p[0].find("data.fold: expected 0 without data.folds, got 2"), std::string::npos) << p[0];
   p = problems("tune_fraction: 0.2");
   ASSERT_EQ(p.size(), 1u);
-  EXPECT_NE(p[0].find("data.tune_fraction: expected 0 without data.split_column"), std::string::npos) << p[0];
-  p = problems("split_column: split, tune_fraction: 0.2, folds: 3");
-  ASSERT_EQ(p.size(), 1u);
-  EXPECT_NE(p[0].find("data.tune_fraction: expected 0 with data.folds"), std::string::npos) << p[0];
+  EXPECT_NE(p[0].find("data.tune_fraction: expected 0 without data.split_column or data.folds"), std::string::npos)
+      << p[0];
+  EXPECT_TRUE(problems("tune_fraction: 0.2, folds: 3").empty());
+  EXPECT_TRUE(problems("split_column: split, tune_fraction: 0.2, folds: 3").empty());
 }
 
 TEST_F(SurvivalCsv, BadValuesNameFileLineColumnAndValue) {
