@@ -37,6 +37,10 @@ recipe::Section trainer_schema() {
   s.add("val_every", Type::kInt, "Also validate every this many steps inside an epoch (0: at epoch ends only).")
       .def(0)
       .min(0);
+  s.add("val_samples", Type::kInt, "Validate on the first this many samples of the validation split (cheaper "
+                                   "frequent validations, as Lightning's limit_val_batches); 0: all of it.")
+      .def(0)
+      .min(0);
   auto& target = s.section("target", "Record when a metric first reaches a value, and optionally stop there.");
   target.add("metric", Type::kString, "`loss` (logged training loss) or `val_<name>`, e.g. val_loss.").optional();
   target.add("value", Type::kFloat, "The value to reach.").optional();
@@ -185,6 +189,7 @@ TrainerOptions trainer_options_from(const YAML::Node& n) {
   o.samples_at_end = n["samples_at_end"].as<int64_t>();
   o.global_batch_size = n["global_batch_size"].as<int64_t>();
   o.val_every = n["val_every"].as<int64_t>();
+  o.val_samples = n["val_samples"].as<int64_t>();
   const YAML::Node target = n["target"];
   if (target["metric"]) o.target.metric = target["metric"].as<std::string>();
   o.target.value = target["value"] ? target["value"].as<double>() : std::nan("");

@@ -1,5 +1,6 @@
 #include "framework/train/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <optional>
@@ -26,6 +27,18 @@ std::vector<int64_t> slice(const std::vector<int64_t>& all, int64_t begin, int64
   auto first = all.begin() + begin;
   return std::vector<int64_t>(first, first + std::min<int64_t>(count, static_cast<int64_t>(all.size()) - begin));
 }
+
+/// The first `n` samples of a data set.
+class FirstSamples : public Dataset {
+ public:
+  FirstSamples(const Dataset& base, int64_t n) : base_(base), n_(std::min(n, base.size())) {}
+  int64_t size() const override { return n_; }
+  Batch get(const std::vector<int64_t>& indices) const override { return base_.get(indices); }
+
+ private:
+  const Dataset& base_;
+  int64_t n_;
+};
 
 }  // namespace
 
@@ -241,12 +254,19 @@ TrainResult Trainer::fit() {
   // Validation metrics, prefixed val_, with every rank using rank 0's buffers
   // (BatchNorm statistics move on each rank's own batches), the ones the
   // checkpoint will hold.
+  std::optional<FirstSamples> val_subset;
+  if (s_.data.val && t.val_samples > 0 && t.val_samples < s_.data.val->size()) {
+    val_subset.emplace(*s_.data.val, t.val_samples);
+    rank_zero.info("train", "validating on the first {} of {} validation samples (trainer.val_samples)",
+                   t.val_samples, s_.data.val->size());
+  }
   auto validate_now = [&]() {
     const auto eval_start = Clock::now();
     ddp.before_forward();
     model.refresh(*s_.data.train);
     MetricValues values;
-    for (const auto& [name, value] : evaluate(*s_.data.val, t.val_batch_size)) values["val_" + name] = value;
+    const Dataset& val = val_subset ? static_cast<const Dataset&>(*val_subset) : *s_.data.val;
+    for (const auto& [name, value] : evaluate(val, t.val_batch_size)) values["val_" + name] = value;
     eval_s += since(eval_start);
     window_start += Clock::now() - eval_start;  // throughput windows leave the evaluation out
     for (const auto& [key, metric] : watched) {

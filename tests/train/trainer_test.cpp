@@ -343,6 +343,23 @@ TEST_F(TrainerTest, TheBestCheckpointHoldsTheBestValidationsWeightsAcrossAResume
   EXPECT_NEAR(evaluate_model(loaded, val, 64, *comm_).at("loss"), highest, 1e-6);
 }
 
+TEST_F(TrainerTest, ValSamplesValidatesOnTheFirstSamplesOnly) {
+  auto s = setup(1);
+  s.trainer.val_samples = 10;
+  auto model = s.model;
+  auto val = s.data.val;
+  Trainer t(std::move(s));
+  const double logged = t.fit().val_metrics.at("val_loss");
+  torch::NoGradGuard g;
+  std::vector<int64_t> first(10), all(50);
+  std::iota(first.begin(), first.end(), 0);
+  std::iota(all.begin(), all.end(), 0);
+  const auto first_batch = val->get(first), all_batch = val->get(all);
+  EXPECT_NEAR(logged, model->loss(first_batch, model->forward(first_batch)).item<double>(), 1e-6);
+  EXPECT_GT(std::abs(logged - model->loss(all_batch, model->forward(all_batch)).item<double>()), 1e-6)
+      << "the whole split gives another loss";
+}
+
 TEST_F(TrainerTest, WarmupAndCosineDecaySetEveryStepsLearningRate) {
   auto s = setup(2);  // 26 steps
   s.optim.warmup_steps = 4;
