@@ -22,18 +22,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 FOLDS=${1:-5}
 WORKERS=${2:-1}
 REPEATS=${REPEATS:-1}
-TANDEM=${TANDEM:-build/tandem}
-DATA=../shared/data
-if [[ ! -f $DATA/metabric.csv || ! -f $DATA/support.csv ]]; then
-  echo "[bench] skipped: $DATA/metabric.csv and $DATA/support.csv are not here"
-  exit 0
-fi
-[[ -x $TANDEM ]] || { echo "[bench] $TANDEM not found; build first" >&2; exit 1; }
+require metabric.csv support.csv
 
 printf '%-9s %-16s %5s  %-17s  %-17s  %-17s  %s\n' dataset model runs td_concordance ibs c_index seconds
 for dataset in ${DATASETS:-metabric support}; do
-  # The feature columns: every header name but the outcome and the split column.
-  features=$(head -1 "$DATA/$dataset.csv" | tr -d '\r' | tr ',' '\n' | grep -vx 'duration\|event\|split' | paste -sd,)
+  features=$(feature_columns "$dataset")
   for model in ${MODELS:-logistic_hazard deepsurv cox_linear}; do
     recipe=recipes/${dataset}_${model}.yaml
     results=""

@@ -1,5 +1,23 @@
 # Shared by the survival benchmarks (sourced, not run).
 
+TANDEM=${TANDEM:-build/tandem}
+DATA=../shared/data
+
+# require FILE...: exits 0 with a note when a data file is not in ../shared/data
+# (the data are read from there, never copied), and 1 when tandem is not built.
+require() {
+  for f in "$@"; do
+    [[ -f $DATA/$f ]] || { echo "[bench] skipped: $DATA/$f is not here"; exit 0; }
+  done
+  [[ -x $TANDEM ]] || { echo "[bench] $TANDEM not found; build first" >&2; exit 1; }
+}
+
+# feature_columns DATASET: the feature columns of DATA/DATASET.csv (every header
+# name but the outcome and the split column), comma-separated.
+feature_columns() {
+  head -1 "$DATA/$1.csv" | tr -d '\r' | tr ',' '\n' | grep -vx 'duration\|event\|split' | paste -sd,
+}
+
 # metrics_of OUTPUT: "td_concordance ibs c_index" of the run whose `tandem launch`
 # output is OUTPUT, from the last epoch record of its metrics.jsonl (the final
 # validation, which these benchmarks make the test split or test fold).

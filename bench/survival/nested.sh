@@ -19,10 +19,7 @@ FOLDS=${1:-5}
 WORKERS=${2:-1}
 DATASET=${DATASET:-metabric}
 MODEL=${MODEL:-deepsurv}
-TANDEM=${TANDEM:-build/tandem}
-DATA=../shared/data
-[[ -f $DATA/$DATASET.csv ]] || { echo "[bench] skipped: $DATA/$DATASET.csv is not here"; exit 0; }
-[[ -x $TANDEM ]] || { echo "[bench] $TANDEM not found; build first" >&2; exit 1; }
+require "$DATASET.csv"
 DEFAULT_CANDIDATES='
 optim.weight_decay=0.001
 model.dropout=0.5
@@ -33,7 +30,7 @@ CANDIDATES=${CANDIDATES-$DEFAULT_CANDIDATES}
 mapfile -t candidates < <(printf '(recipe as shipped)\n%s\n' "$CANDIDATES" | sed '/^[[:space:]]*$/d')
 
 recipe=recipes/${DATASET}_${MODEL}.yaml
-features=$(head -1 "$DATA/$DATASET.csv" | tr -d '\r' | tr ',' '\n' | grep -vx 'duration\|event\|split' | paste -sd,)
+features=$(feature_columns "$DATASET")
 split=("data.split_column=''" "data.features=$features" "data.folds=$FOLDS" "data.split_seed=0")
 run() {  # run FOLD NAME [override ...]: prints "td ibs c" of the run's final validation
   local fold=$1 name=$2

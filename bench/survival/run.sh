@@ -16,13 +16,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 SEEDS=${1:-5}
 WORKERS=${2:-1}
-TANDEM=${TANDEM:-build/tandem}
-DATA=../shared/data
-if [[ ! -f $DATA/metabric.csv || ! -f $DATA/support.csv ]]; then
-  echo "[bench] skipped: $DATA/metabric.csv and $DATA/support.csv are not here"
-  exit 0
-fi
-[[ -x $TANDEM ]] || { echo "[bench] $TANDEM not found; build first" >&2; exit 1; }
+require metabric.csv support.csv
 
 printf '%-9s %-16s %5s  %-17s  %-17s  %-17s  %s\n' dataset model seeds td_concordance ibs c_index seconds
 for dataset in ${DATASETS:-metabric support}; do

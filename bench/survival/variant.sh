@@ -11,9 +11,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 WORKERS=${1:?usage: variant.sh WORKERS [override ...]}
 shift
-TANDEM=${TANDEM:-build/tandem}
-[[ -f ../shared/data/metabric.csv ]] || { echo "[bench] skipped: ../shared/data/metabric.csv is not here"; exit 0; }
-[[ -x $TANDEM ]] || { echo "[bench] $TANDEM not found; build first" >&2; exit 1; }
+require metabric.csv
 results=""
 for seed in 0 1 2 3 4; do
   extra=()
