@@ -40,9 +40,6 @@ for dataset in ${DATASETS:-metabric support}; do
         results+="$(metrics_of "$out")"$'\n'
       done
     done
-    seconds=$(( $(date +%s) - start ))
-    printf '%-9s %-16s' "$dataset" "$model"
-    echo -n "$results" | mean_sd
-    echo "$seconds"
+    summary_row "$dataset" "$model" "$results" "$start"
   done
 done

@@ -43,3 +43,11 @@ mean_sd() {
       }
     }'
 }
+
+# summary_row DATASET MODEL RESULTS START: one table row: the names, the count
+# and mean ± sd of RESULTS (lines of three numbers), the seconds since START.
+summary_row() {
+  printf '%-9s %-16s' "$1" "$2"
+  echo -n "$3" | mean_sd
+  echo "$(($(date +%s) - $4))"
+}

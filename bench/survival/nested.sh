@@ -58,6 +58,4 @@ for ((fold = 0; fold < FOLDS; fold++)); do
   echo "fold $fold: chose ${candidates[$best]} (tuning td-concordance $best_td); test td / ibs / c: $test"
   results+="$test"$'\n'
 done
-printf '%-9s %-16s' "$DATASET" "$MODEL"
-echo -n "$results" | mean_sd
-echo "$(( $(date +%s) - start )) s"
+summary_row "$DATASET" "$MODEL" "$results" "$start"

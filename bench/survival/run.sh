@@ -29,9 +29,6 @@ for dataset in ${DATASETS:-metabric support}; do
               name=bench_${dataset}_${model}_s$seed 2>&1) || { echo "$out" | tail -20 >&2; exit 1; }
       results+="$(metrics_of "$out")"$'\n'
     done
-    seconds=$(( $(date +%s) - start ))
-    printf '%-9s %-16s' "$dataset" "$model"
-    echo -n "$results" | mean_sd
-    echo "$seconds"
+    summary_row "$dataset" "$model" "$results" "$start"
   done
 done
