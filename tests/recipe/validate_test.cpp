@@ -8,6 +8,7 @@
 
 #include "framework/core/error.h"
 #include "framework/recipe/recipe.h"
+#include "tests/support/recipe_problems.h"
 
 namespace tandem::recipe {
 namespace {
@@ -64,12 +65,7 @@ class RecipeValidation : public ::testing::Test {
 
   /// Problems reported for `text` (with `overrides`), or none.
   std::vector<std::string> problems(const std::string& text, const std::vector<std::string>& overrides = {}) {
-    try {
-      load_text(text, "recipes/x.yaml", overrides, schema_);
-    } catch (const BadInputList& e) {
-      return e.problems();
-    }
-    return {};
+    return test::recipe_problems(text, schema_, "recipes/x.yaml", overrides);
   }
 
   std::filesystem::path dir_;

@@ -8,8 +8,8 @@
 
 #include "data/survival/survival_csv.h"
 #include "framework/core/error.h"
-#include "framework/recipe/recipe.h"
 #include "tests/support/multiprocess.h"
+#include "tests/support/recipe_problems.h"
 
 namespace tandem::data {
 namespace {
@@ -131,12 +131,7 @@ TEST_F(SurvivalCsv, SplitKeysThatContradictEachOtherAreRecipeErrors) {
   const auto path = (std::filesystem::path(dir_) / "d.csv").string();
   std::ofstream(path) << kGood;
   auto problems = [&](const std::string& keys) {
-    try {
-      recipe::load_text("data: {path: " + path + ", " + keys + "}\n", "r.yaml", {}, root);
-    } catch (const BadInputList& e) {
-      return e.problems();
-    }
-    return std::vector<std::string>{};
+    return test::recipe_problems("data: {path: " + path + ", " + keys + "}\n", root);
   };
   EXPECT_TRUE(problems("folds: 5, fold: 4").empty());
   auto p = problems("folds: 5, fold: 5");

@@ -9,7 +9,6 @@
 #include <sstream>
 
 #include "framework/core/error.h"
-#include "framework/recipe/recipe.h"
 #include "framework/train/options.h"
 #include "framework/train/schedule.h"
 #include "sweep/grid.h"
@@ -17,6 +16,7 @@
 #include "sweep/report.h"
 #include "sweep/results.h"
 #include "tests/support/multiprocess.h"
+#include "tests/support/recipe_problems.h"
 
 namespace tandem::sweep {
 namespace {
@@ -146,14 +146,7 @@ TEST(Schedule, ContradictoryScheduleAndTargetKeysAreRecipeErrors) {
   recipe::Section root;
   root.adopt("optim", optim_schema());
   root.adopt("trainer", trainer_schema());
-  auto problems = [&](const std::string& text) {
-    try {
-      recipe::load_text(text, "r.yaml", {}, root);
-    } catch (const BadInputList& e) {
-      return e.problems();
-    }
-    return std::vector<std::string>{};
-  };
+  auto problems = [&](const std::string& text) { return test::recipe_problems(text, root); };
   EXPECT_TRUE(problems("optim: {warmup_steps: 3}\ntrainer: {target: {metric: val_loss, value: 2}}\n").empty());
   auto p = problems("optim: {warmup_steps: 3, warmup_epochs: 1.5}\n");
   ASSERT_EQ(p.size(), 1u) << ::testing::PrintToString(p);
