@@ -1,0 +1,280 @@
+// bench/gpu: Tandem's side of the GPU benchmark; bench/gpu/pytorch_char_lstm.py is
+// PyTorch's, and bench/gpu/run.sh runs both and puts them side by side.
+//
+//   bench_gpu [--device auto|cuda|cpu] [--batches 64,256,...] [--precisions fp32,bf16]
+//
+// One training step of the default recipe's model (char_lstm from the model
+// registry, built from recipes/char_lstm.yaml's model: section) wrapped in
+// tandem::ddp::DistributedDataParallel at world 1, with the recipe's Adam. The
+// batch is made once from the names corpus and stays on the device, so no data
+// movement is timed. Per (batch, precision): warm-up steps, then `windows`
+// timed windows of k steps each, every window bracketed by a device
+// synchronisation; k is chosen so a window lasts about --window-s. The step
+// time printed is the median over windows. One JSON line per measurement, with
+// the same fields as the PyTorch side's.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <torch/cuda.h>
+#include <torch/torch.h>
+#include <torch/version.h>
+#include <yaml-cpp/yaml.h>
+
+#include <ATen/autocast_mode.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <functional>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "data/names/char_windows.h"
+#include "data/names/names_file.h"
+#include "framework/core/malloc_tuning.h"
+#include "framework/ddp/distributed_data_parallel.h"
+#include "framework/dist/communicator.h"
+#include "framework/dist/world.h"
+#include "framework/train/model.h"
+#include "framework/train/optimizer.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Args {
+  std::string device = "auto";
+  std::vector<int64_t> batches{64, 256, 1024, 4096, 16384, 65536};
+  std::vector<std::string> precisions{"fp32", "bf16"};
+  int warmup = 5;
+  int windows = 5;
+  double window_s = 0.25;
+  int min_steps = 3;
+  int max_steps = 200;
+  int threads = 0;
+  std::string recipe = std::string(TANDEM_SOURCE_DIR) + "/recipes/char_lstm.yaml";
+  std::string names = std::string(TANDEM_SOURCE_DIR) + "/data/corpora/names.txt";
+};
+
+/// Mixed precision for the forward pass and the loss, as PyTorch's
+/// `with torch.autocast(device, dtype=torch.bfloat16):` does it: the autocast
+/// dispatch key of the device on, its lower-precision dtype bf16, and the cast
+/// cache cleared when the outermost scope ends. Tandem's trainer gains this as
+/// `trainer.precision: bf16-mixed`; the benchmark needs it without the trainer.
+/// LibTorch 2.4 replaced the per-device functions (set_enabled,
+/// set_autocast_gpu_dtype, set_cpu_enabled) by ones taking the device type;
+/// the old ones remain in 2.x only as deprecated wrappers that warn.
+class AutocastScope {
+ public:
+  AutocastScope(c10::DeviceType device, bool enabled) : device_(device), enabled_(enabled) {
+    if (!enabled_) return;
+    previous_enabled_ = is_enabled(device_);
+    previous_dtype_ = dtype(device_);
+    set_dtype(device_, at::kBFloat16);
+    set_enabled(device_, true);
+    at::autocast::increment_nesting();
+  }
+  ~AutocastScope() {
+    if (!enabled_) return;
+    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+    set_enabled(device_, previous_enabled_);
+    set_dtype(device_, previous_dtype_);
+  }
+  AutocastScope(const AutocastScope&) = delete;
+  AutocastScope& operator=(const AutocastScope&) = delete;
+
+ private:
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+  static bool is_enabled(c10::DeviceType d) { return at::autocast::is_autocast_enabled(d); }
+  static void set_enabled(c10::DeviceType d, bool on) { at::autocast::set_autocast_enabled(d, on); }
+  static at::ScalarType dtype(c10::DeviceType d) { return at::autocast::get_autocast_dtype(d); }
+  static void set_dtype(c10::DeviceType d, at::ScalarType t) { at::autocast::set_autocast_dtype(d, t); }
+#else
+  static bool is_enabled(c10::DeviceType d) {
+    return d == c10::kCUDA ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
+  }
+  static void set_enabled(c10::DeviceType d, bool on) {
+    d == c10::kCUDA ? at::autocast::set_enabled(on) : at::autocast::set_cpu_enabled(on);
+  }
+  static at::ScalarType dtype(c10::DeviceType d) {
+    return d == c10::kCUDA ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype();
+  }
+  static void set_dtype(c10::DeviceType d, at::ScalarType t) {
+    d == c10::kCUDA ? at::autocast::set_autocast_gpu_dtype(t) : at::autocast::set_autocast_cpu_dtype(t);
+  }
+#endif
+
+  c10::DeviceType device_;
+  bool enabled_;
+  bool previous_enabled_ = false;
+  at::ScalarType previous_dtype_ = at::kFloat;
+};
+
+void synchronize(const torch::Device& device) {
+  if (device.is_cuda()) torch::cuda::synchronize(device.index());
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/// The benchmark's batch: rows (i * 7919) mod N of the corpus' training
+/// windows, i = 0..B-1, where the PyTorch side takes the same rows.
+tandem::Batch make_batch(const tandem::data::CharWindows& windows, int64_t batch, const torch::Device& device) {
+  auto rows = torch::arange(batch, torch::kInt64).mul_(7919).remainder_(windows.size());
+  tandem::Batch b;
+  b.size = batch;
+  b.fields["input"] = windows.inputs().index_select(0, rows).to(device);
+  b.fields["target"] = windows.targets().index_select(0, rows).to(device);
+  return b;
+}
+
+struct Measurement {
+  int64_t steps = 0;  ///< per window
+  std::vector<double> step_s;  ///< per window
+  double first_loss = 0.0;  ///< of the first step: the same on both sides for the same model and data
+  double loss = 0.0;  ///< of the last step
+};
+
+/// Warm up, pick the steps per window from the warm-up's pace, time the windows.
+Measurement time_steps(const std::function<torch::Tensor()>& step, const torch::Device& device, const Args& a) {
+  Measurement m;
+  torch::Tensor loss = step();
+  m.first_loss = loss.item<double>();
+  for (int k = 1; k < std::max(1, a.warmup - 2); ++k) loss = step();
+  synchronize(device);
+  auto start = Clock::now();
+  for (int k = 0; k < 2; ++k) loss = step();
+  synchronize(device);
+  const double pace = std::chrono::duration<double>(Clock::now() - start).count() / 2.0;
+  m.steps = std::clamp<int64_t>(static_cast<int64_t>(a.window_s / std::max(pace, 1e-6)), a.min_steps, a.max_steps);
+  for (int w = 0; w < a.windows; ++w) {
+    synchronize(device);
+    start = Clock::now();
+    for (int64_t k = 0; k < m.steps; ++k) loss = step();
+    synchronize(device);
+    m.step_s.push_back(std::chrono::duration<double>(Clock::now() - start).count() / static_cast<double>(m.steps));
+  }
+  m.loss = loss.item<double>();
+  return m;
+}
+
+nlohmann::json measure(const YAML::Node& recipe, const tandem::data::CharWindows& windows, tandem::dist::Communicator& comm,
+                       const torch::Device& device, int64_t batch_size, const std::string& precision, const Args& a) {
+  torch::manual_seed(0);
+  auto model = tandem::create_model(recipe["model"]);
+  // Onto the device before DDP: DDP keeps each parameter's gradient
+  // accumulator and allocates its buckets where the parameters are.
+  model->to(device);
+  model->train();
+  tandem::ddp::DistributedDataParallel ddp(*model, comm);
+  tandem::OptimOptions optim;
+  optim.lr = recipe["optim"]["lr"].as<double>();
+  auto optimizer = tandem::make_optimizer(optim, model->parameters());
+  const tandem::Batch batch = make_batch(windows, batch_size, device);
+  const bool bf16 = precision == "bf16";
+
+  auto step = [&]() {
+    ddp.zero_grad();
+    ddp.before_forward();
+    torch::Tensor loss;
+    {
+      AutocastScope autocast(device.type(), bf16);
+      loss = model->loss(batch, model->forward(batch));
+    }
+    loss.backward();
+    optimizer->step();
+    return loss.detach();
+  };
+  const Measurement m = time_steps(step, device, a);
+  const double step_s = median(m.step_s);
+  return {{"side", "tandem"},
+          {"variant", "ddp"},
+          {"device", device.str()},
+          {"precision", precision},
+          {"batch", batch_size},
+          {"steps", m.steps},
+          {"windows", a.windows},
+          {"step_ms", 1e3 * step_s},
+          {"step_ms_min", 1e3 * *std::min_element(m.step_s.begin(), m.step_s.end())},
+          {"step_ms_max", 1e3 * *std::max_element(m.step_s.begin(), m.step_s.end())},
+          {"samples_per_s", static_cast<double>(batch_size) / step_s},
+          {"first_loss", m.first_loss},
+          {"loss", m.loss},
+          {"comm", comm.backend()}};
+}
+
+torch::Device resolve_device(const std::string& requested) {
+  const bool cuda = torch::cuda::is_available();
+  if (requested == "cpu" || (requested == "auto" && !cuda)) return torch::Device(torch::kCPU);
+  if (!cuda) {
+    throw std::invalid_argument("--device cuda: this process sees no CUDA device (a CPU-only LibTorch, no GPU, or "
+                                "CUDA_VISIBLE_DEVICES hides them); use --device cpu");
+  }
+  const char* local_rank = std::getenv("LOCAL_RANK");
+  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(local_rank ? std::atoi(local_rank) : 0));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Tandem's side of the GPU benchmark: char_lstm under Tandem DDP at world 1, one JSON line per "
+               "measurement (bench/gpu/run.sh puts PyTorch beside it)"};
+  Args a;
+  app.add_option("--device", a.device, "auto | cuda | cpu (cuda is cuda:LOCAL_RANK)");
+  app.add_option("--batches", a.batches, "batch sizes")->delimiter(',');
+  app.add_option("--precisions", a.precisions, "fp32 and/or bf16 (bf16 autocast for forward and loss)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"fp32", "bf16"}));
+  app.add_option("--warmup", a.warmup, "untimed steps before the windows");
+  app.add_option("--windows", a.windows, "timed windows; the median is reported")->check(CLI::PositiveNumber);
+  app.add_option("--window-s", a.window_s, "about how long a window lasts (sets its number of steps)");
+  app.add_option("--min-steps", a.min_steps, "steps per window at least")->check(CLI::PositiveNumber);
+  app.add_option("--max-steps", a.max_steps, "steps per window at most")->check(CLI::PositiveNumber);
+  app.add_option("--threads", a.threads, "CPU threads for LibTorch (0: its default)");
+  app.add_option("--recipe", a.recipe, "the recipe whose model: and optim.lr are benchmarked");
+  app.add_option("--names", a.names, "the names corpus the batch is drawn from");
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    tandem::tune_malloc_for_training();  // as `tandem train` does
+    if (a.threads > 0) torch::set_num_threads(a.threads);
+    const torch::Device device = resolve_device(a.device);
+    if (device.is_cuda()) torch::cuda::synchronize(device.index());  // initialise the device before any timing
+    const YAML::Node recipe = YAML::LoadFile(a.recipe);
+    const tandem::data::CharWindows windows(tandem::data::read_names(a.names),
+                                            recipe["model"]["context"].as<int64_t>());
+    // World 1: dist::connect gives the local communicator, whose collectives
+    // are complete at once; DDP still runs its buckets and hooks.
+    auto comm = tandem::dist::connect(tandem::dist::world_from_env(), tandem::dist::DistOptions{});
+    std::cout << nlohmann::json{{"side", "tandem"}, {"torch", TORCH_VERSION}, {"device", device.str()},
+                                {"threads", torch::get_num_threads()}, {"windows_in_corpus", windows.size()},
+                                {"comm", comm->backend()}}
+                     .dump()
+              << std::endl;
+    int failures = 0;
+    for (const auto& precision : a.precisions) {
+      for (int64_t batch : a.batches) {
+        try {
+          std::cout << measure(recipe, windows, *comm, device, batch, precision, a).dump() << std::endl;
+        } catch (const std::exception& e) {
+          ++failures;
+          std::string what = e.what();
+          what = what.substr(0, what.find('\n'));
+          std::cout << nlohmann::json{{"side", "tandem"}, {"variant", "ddp"}, {"device", device.str()},
+                                      {"precision", precision}, {"batch", batch}, {"error", what}}
+                           .dump()
+                    << std::endl;
+        }
+      }
+    }
+    return failures == 0 ? 0 : 1;
+  } catch (const std::exception& e) {
+    std::cerr << "[bench] " << e.what() << "\n";
+    return 2;
+  }
+}
