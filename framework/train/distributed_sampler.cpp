@@ -1,5 +1,6 @@
 #include "framework/train/distributed_sampler.h"
 
+#include <algorithm>
 #include <numeric>
 #include <random>
 #include <stdexcept>
@@ -44,6 +45,11 @@ std::vector<int64_t> DistributedSampler::indices(int64_t epoch) const {
   mine.reserve(static_cast<std::size_t>(per_rank()));
   for (int64_t pos = options_.rank; pos < total; pos += options_.world_size) mine.push_back(order[pos % n]);
   return mine;
+}
+
+std::vector<int64_t> slice_indices(const std::vector<int64_t>& indices, int64_t begin, int64_t count) {
+  const auto first = indices.begin() + begin;
+  return std::vector<int64_t>(first, first + std::min<int64_t>(count, static_cast<int64_t>(indices.size()) - begin));
 }
 
 }  // namespace tandem

@@ -34,4 +34,8 @@ class DistributedSampler {
 /// over a 64-bit Mersenne Twister.
 std::vector<int64_t> permutation(int64_t n, uint64_t seed);
 
+/// Positions [begin, begin + count) of `indices`, fewer where it ends first:
+/// one batch of a rank's share.
+std::vector<int64_t> slice_indices(const std::vector<int64_t>& indices, int64_t begin, int64_t count);
+
 }  // namespace tandem

@@ -1,10 +1,11 @@
 #pragma once
 /// The training loop a recipe runs: sharded batches, DDP, optimizer steps,
-/// logging and metrics from rank 0, validation, checkpoints, callbacks.
+/// logging and metrics from rank 0, validation, checkpoints, and callbacks —
+/// the built-in watchers (target, early stopping, best checkpoint) and the
+/// user's own.
 #include <torch/torch.h>
 
 #include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,26 +13,18 @@
 
 #include "framework/ddp/options.h"
 #include "framework/dist/communicator.h"
+#include "framework/train/callback.h"
 #include "framework/train/checkpoint.h"
 #include "framework/train/dataset.h"
+#include "framework/train/evaluate.h"
 #include "framework/train/model.h"
 #include "framework/train/options.h"
 #include "framework/train/run_dir.h"
 
 namespace tandem {
 
-using MetricValues = std::map<std::string, double>;
-
-/// A logged step: `loss` is the mean over every rank's samples since the
-/// previous log step.
-struct StepRecord {
-  TrainingPosition position;
-  double loss = 0.0;
-  double samples_per_s = 0.0;
-};
-
-/// Named hooks, so users add behaviour without copying the loop. They run on
-/// every rank; use RankZero inside for output.
+/// Named function hooks, for behaviour that needs no class of its own. They
+/// run on every rank; use RankZero inside for output.
 struct Callbacks {
   /// After every optimizer step; `loss` is this rank's batch loss (no communication).
   std::vector<std::function<void(const StepRecord&)>> after_step;
@@ -76,6 +69,8 @@ class Trainer {
   ~Trainer();
 
   Callbacks& callbacks() { return callbacks_; }
+  /// Adds a callback after the built-in ones; it sees every event of `fit`.
+  void add_callback(std::shared_ptr<Callback> callback);
   TrainResult fit();
 
   /// Metrics over all of `data`, each rank evaluating its own share (no sample
@@ -83,18 +78,10 @@ class Trainer {
   MetricValues evaluate(const Dataset& data, int64_t batch_size);
 
  private:
-  /// A checkpoint at `position`: checkpoints/step-<N>.pt, or `as` when given
-  /// (not pruned). A collective: every rank calls it.
-  void save(const TrainingPosition& position, const std::string& as = "");
-  TrainingPosition resume(const std::filesystem::path& checkpoint, int64_t steps_per_epoch);
-
   TrainerSetup s_;
   Callbacks callbacks_;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-/// Metrics of `model` over all of `data` across the communicator's ranks.
-MetricValues evaluate_model(Model& model, const Dataset& data, int64_t batch_size, dist::Communicator& comm);
 
 }  // namespace tandem
