@@ -1,13 +1,13 @@
-// The one translation unit that builds c10d process groups. LibTorch version
-// differences in c10d live here (older: ProcessGroup::Work; newer: c10d::Work).
+// The one translation unit that builds c10d process groups. The types that
+// differ between LibTorch versions come from torch_compat.h.
 #include "framework/dist/c10d_communicator.h"
 #include "framework/dist/store.h"
+#include "framework/dist/torch_compat.h"
 
 #include <fmt/format.h>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/cuda.h>
-#include <torch/version.h>
 #ifdef USE_C10D_NCCL
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
@@ -16,14 +16,19 @@
 #include <cstdlib>
 #include <functional>
 #include <stdexcept>
+#include <type_traits>
 
 namespace tandem::dist {
 namespace {
 
-#if __has_include(<torch/csrc/distributed/c10d/Work.hpp>)
-using C10dWork = c10d::Work;  // Debian's 1.13 and LibTorch 2.x
-#else
-using C10dWork = c10d::ProcessGroup::Work;
+using compat::C10dBackend;
+using compat::C10dWork;
+
+static_assert(std::is_base_of_v<C10dBackend, c10d::ProcessGroupGloo>,
+              "torch_compat.h names the wrong base class for this LibTorch's process groups");
+#ifdef USE_C10D_NCCL
+static_assert(std::is_base_of_v<C10dBackend, c10d::ProcessGroupNCCL>,
+              "torch_compat.h names the wrong base class for this LibTorch's process groups");
 #endif
 
 class C10dWorkHandle : public Work {
@@ -78,7 +83,7 @@ c10d::ReduceOp to_c10d(ReduceOp op) {
 
 class C10dCommunicator : public Communicator {
  public:
-  C10dCommunicator(c10::intrusive_ptr<c10d::ProcessGroup> group, std::string backend)
+  C10dCommunicator(c10::intrusive_ptr<C10dBackend> group, std::string backend)
       : group_(std::move(group)), backend_(std::move(backend)) {}
 
   int rank() const override { return group_->getRank(); }
@@ -120,7 +125,7 @@ class C10dCommunicator : public Communicator {
     return std::make_shared<C10dWorkHandle>(std::move(work), fmt::format("{} on rank {} ({})", what, rank(), backend_));
   }
 
-  c10::intrusive_ptr<c10d::ProcessGroup> group_;
+  c10::intrusive_ptr<C10dBackend> group_;
   std::string backend_;
 };
 

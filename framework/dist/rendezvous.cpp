@@ -1,5 +1,4 @@
 #include <fmt/format.h>
-#include <torch/version.h>
 #include <torch/csrc/distributed/c10d/Store.hpp>
 
 #include <algorithm>
@@ -10,7 +9,6 @@
 
 namespace tandem::dist {
 namespace {
-
 
 std::string arrival_key(int rank) { return fmt::format("tandem/arrived/{}", rank); }
 
@@ -39,15 +37,15 @@ class TandemStore : public c10d::Store {
   void wait(const std::vector<std::string>& keys, const std::chrono::milliseconds& timeout) override {
     client_->wait(keys, timeout);
   }
-#if TORCH_VERSION_MAJOR >= 2
-  // Not marked override: they are virtual only from some 2.x release on, and override it where they are.
+  // Virtual in LibTorch 2.x, absent from 1.13: not marked override, so that
+  // they override where the base declares them and are plain members where it
+  // does not (see torch_compat.h).
   void append(const std::string& key, const std::vector<uint8_t>& value) { client_->append(key, value); }
   /// A second connection to the same server, for use from another thread.
   c10::intrusive_ptr<c10d::Store> clone() {
     auto client = std::make_shared<StoreClient>(client_->host(), client_->port(), client_->token(), timeout_);
     return c10::make_intrusive<TandemStore>(server_, std::move(client), timeout_);
   }
-#endif
 
  private:
   std::shared_ptr<StoreServer> server_;
