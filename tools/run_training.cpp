@@ -9,6 +9,7 @@
 #include "framework/ddp/options.h"
 #include "framework/dist/communicator.h"
 #include "framework/dist/world.h"
+#include "framework/train/device.h"
 #include "framework/train/full_batch.h"
 #include "framework/train/preemption.h"
 #include "framework/train/schedule.h"
@@ -29,13 +30,20 @@ int run_training(const recipe::Resolved& recipe, const std::optional<std::filesy
   const RankZero rank_zero(world.rank);
   if (rank_zero.active() && std::getenv("TANDEM_LAUNCHED") == nullptr) warn_if_reference_blas();
 
+  TrainerOptions trainer = trainer_options_from(cfg["trainer"]);
+  // The device first: it decides the backend, and a GPU must be current
+  // before the process group's CUDA work starts.
+  const torch::Device device = resolve_device(trainer.device, device_context(world.local_rank, world.local_world_size));
+  make_current(device);
+  if (device.is_cuda()) log_info("train", "rank {}: {}", world.rank, device.str());
+
   const auto launch = launch::launch_options_from(cfg["launch"]);
   dist::DistOptions dist_options;
   dist_options.backend = launch.backend;
+  dist_options.cuda = device.is_cuda();
   dist_options.timeout = std::chrono::milliseconds(static_cast<int64_t>(launch.timeout_s * 1000));
   auto comm = dist::connect(world, dist_options);
 
-  TrainerOptions trainer = trainer_options_from(cfg["trainer"]);
   OptimOptions optim = optim_options_from(cfg["optim"]);
   // Scaling rules resolve against the world actually joined.
   const ResolvedScaling scaling = resolve_scaling(trainer, optim, world.world_size);
@@ -83,6 +91,7 @@ int run_training(const recipe::Resolved& recipe, const std::optional<std::filesy
   setup.config_yaml = recipe::to_yaml(cfg);
   setup.resume_from = checkpoint;
   setup.restart_count = world.restart_count;
+  setup.device = device;
   Trainer t(std::move(setup));
   TrainResult result = t.fit();
   if (result.preempted) return kExitPreempted;

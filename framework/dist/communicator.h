@@ -49,7 +49,8 @@ class Communicator {
 
 /// Options for connecting a worker to its peers.
 struct DistOptions {
-  std::string backend = "gloo";  ///< "gloo", "nccl", or "auto" (nccl if CUDA is available)
+  std::string backend = "gloo";  ///< "gloo", "nccl", or "auto" (nccl for CUDA tensors when `cuda`, gloo for the rest)
+  bool cuda = false;  ///< this rank computes on a GPU, its current device: gradients are CUDA tensors
   std::chrono::milliseconds timeout{std::chrono::seconds(300)};  ///< rendezvous and every collective
 };
 

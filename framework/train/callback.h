@@ -19,11 +19,19 @@ namespace tandem {
 using MetricValues = std::map<std::string, double>;
 
 /// A logged step: `loss` is the mean over every rank's samples since the
-/// previous log step (for `on_step_end`: this rank's step loss).
+/// previous log step.
 struct StepRecord {
   TrainingPosition position;
   double loss = 0.0;
   double samples_per_s = 0.0;
+};
+
+/// The end of an optimizer step on this rank. The loss stays on the training
+/// device until asked for: `loss()` reads this rank's mean loss over the
+/// step's samples, and waits for the device to get there.
+struct StepEnd {
+  TrainingPosition position;
+  std::function<double()> loss;
 };
 
 /// The loop's state as a callback sees it, and its requests.
@@ -42,8 +50,8 @@ struct LoopContext {
 class Callback {
  public:
   virtual ~Callback() = default;
-  /// After every optimizer step, with this rank's loss (no communication).
-  virtual void on_step_end(const StepRecord& /*step*/, LoopContext& /*ctx*/) {}
+  /// After every optimizer step (no communication).
+  virtual void on_step_end(const StepEnd& /*step*/, LoopContext& /*ctx*/) {}
   /// After each logged step, with the loss over all ranks.
   virtual void on_log_step(const StepRecord& /*step*/, LoopContext& /*ctx*/) {}
   /// After a validation: `val` holds `val_<metric>`; `resume_at` is where a

@@ -1,5 +1,6 @@
 #include "framework/train/evaluate.h"
 
+#include "framework/train/device.h"
 #include "framework/train/distributed_sampler.h"
 
 namespace tandem {
@@ -8,28 +9,30 @@ MetricValues evaluate_model(Model& model, const Dataset& data, int64_t batch_siz
   torch::NoGradGuard no_grad;
   const bool was_training = model.is_training();
   model.eval();
+  const torch::Device device = module_device(model);  // batches go where the model is
   // Rank r evaluates positions r, r + N, ...: every sample exactly once.
   std::vector<int64_t> mine;
   for (int64_t i = comm.rank(); i < data.size(); i += comm.size()) mine.push_back(i);
   MetricSums totals;
   std::vector<torch::Tensor> rows;  // this rank's whole-set metric rows, in the order of `mine`
   for (int64_t begin = 0; begin < static_cast<int64_t>(mine.size()); begin += batch_size) {
-    Batch batch = data.get(slice_indices(mine, begin, batch_size));
+    Batch batch = to_device(data.get(slice_indices(mine, begin, batch_size)), device);
     torch::Tensor out = model.forward(batch);
     for (const auto& [name, m] : model.metrics(batch, out)) {
       totals[name].sum += m.sum;
       totals[name].weight += m.weight;
     }
     torch::Tensor r = model.metric_rows(batch, out);
-    if (r.defined()) rows.push_back(r.to(torch::kFloat64));
+    if (r.defined()) rows.push_back(r.to(torch::kCPU, torch::kFloat64));  // whole_set_metrics reads host memory
   }
   torch::Tensor probe_rows;
   if (totals.empty()) {
     // A rank without samples still takes part in the reductions below, with zeros.
-    Batch probe = data.get({0});
+    Batch probe = to_device(data.get({0}), device);
     torch::Tensor out = model.forward(probe);
     for (const auto& kv : model.metrics(probe, out)) totals[kv.first] = {};
     probe_rows = model.metric_rows(probe, out);
+    if (probe_rows.defined()) probe_rows = probe_rows.to(torch::kCPU, torch::kFloat64);
   }
   auto packed = torch::zeros({static_cast<int64_t>(2 * totals.size())}, torch::kFloat64);
   int64_t k = 0;

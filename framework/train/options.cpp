@@ -41,6 +41,15 @@ recipe::Section trainer_schema() {
                                    "frequent validations, as Lightning's limit_val_batches); 0: all of it.")
       .def(0)
       .min(0);
+  s.add("device", Type::kString,
+        "Where each worker computes: auto (its own GPU, cuda:LOCAL_RANK, when GPUs are visible, else the CPU), "
+        "cpu, cuda, or cuda:N (that GPU for every rank).")
+      .def(std::string("auto"));
+  s.add("precision", Type::kChoice,
+        "32: float32. bf16-mixed: forward and loss under bfloat16 autocast, float32 weights and optimizer. "
+        "16-mixed: float16 autocast with dynamic loss scaling (CUDA only), skipped steps logged.")
+      .choices({"32", "bf16-mixed", "16-mixed"})
+      .def(std::string("32"));
   auto& target = s.section("target", "Record when a metric first reaches a value, and optionally stop there.");
   target.add("metric", Type::kString, "`loss` (logged training loss) or `val_<name>`, e.g. val_loss.").optional();
   target.add("value", Type::kFloat, "The value to reach.").optional();
@@ -80,6 +89,15 @@ recipe::Section trainer_schema() {
                                        metric)};
     }
     return std::nullopt;
+  });
+  s.rule([](const YAML::Node& t) -> std::optional<recipe::Section::Problem> {
+    const auto device = t["device"].as<std::string>();
+    const std::string number = device.rfind("cuda:", 0) == 0 ? device.substr(5) : "";
+    if (device == "auto" || device == "cpu" || device == "cuda" ||
+        (!number.empty() && number.find_first_not_of("0123456789") == std::string::npos)) {
+      return std::nullopt;
+    }
+    return recipe::Section::Problem{"device", fmt::format("expected auto, cpu, cuda or cuda:N, got '{}'", device)};
   });
   // Early stopping and the best checkpoint watch a validation metric.
   for (const std::string section : {"early_stopping", "best_checkpoint"}) {
@@ -190,6 +208,8 @@ TrainerOptions trainer_options_from(const YAML::Node& n) {
   o.global_batch_size = n["global_batch_size"].as<int64_t>();
   o.val_every = n["val_every"].as<int64_t>();
   o.val_samples = n["val_samples"].as<int64_t>();
+  o.device = n["device"].as<std::string>();
+  o.precision = n["precision"].as<std::string>();
   const YAML::Node target = n["target"];
   if (target["metric"]) o.target.metric = target["metric"].as<std::string>();
   o.target.value = target["value"] ? target["value"].as<double>() : std::nan("");

@@ -26,6 +26,8 @@ struct TrainerOptions {
   int64_t global_batch_size = 0;  ///< > 0: batch_size = this / (workers x accumulate_steps)
   int64_t val_every = 0;        ///< steps between validations inside an epoch; 0 = at epoch ends only
   int64_t val_samples = 0;      ///< validate on the first this many samples of the split; 0 = all
+  std::string device = "auto";  ///< auto | cpu | cuda | cuda:N (framework/train/device.h)
+  std::string precision = "32"; ///< 32 | bf16-mixed | 16-mixed, as Lightning names them
   /// Stop (or just record) when a metric reaches a value: `loss` (the logged
   /// training loss) or `val_<name>` (a validation metric).
   struct Target {

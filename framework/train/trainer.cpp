@@ -9,9 +9,11 @@
 #include "framework/core/log.h"
 #include "framework/core/version.h"
 #include "framework/ddp/distributed_data_parallel.h"
+#include "framework/train/device.h"
 #include "framework/train/distributed_sampler.h"
 #include "framework/train/metrics_writer.h"
 #include "framework/train/optimizer.h"
+#include "framework/train/precision.h"
 #include "framework/train/preemption.h"
 #include "framework/train/progress.h"
 #include "framework/train/schedule.h"
@@ -29,8 +31,10 @@ double since(Clock::time_point start) { return seconds(Clock::now() - start); }
 class FunctionHooks : public Callback {
  public:
   explicit FunctionHooks(const Callbacks& hooks) : hooks_(hooks) {}
-  void on_step_end(const StepRecord& step, LoopContext&) override {
-    for (const auto& f : hooks_.after_step) f(step);
+  void on_step_end(const StepEnd& step, LoopContext&) override {
+    if (hooks_.after_step.empty()) return;  // reading the loss waits for the device
+    const StepRecord record{step.position, step.loss(), 0.0};
+    for (const auto& f : hooks_.after_step) f(record);
   }
   void on_log_step(const StepRecord& step, LoopContext&) override {
     for (const auto& f : hooks_.after_log_step) f(step);
@@ -46,6 +50,15 @@ class FunctionHooks : public Callback {
   const Callbacks& hooks_;
 };
 
+std::string join_metrics(const MetricValues& values) {
+  std::string line;
+  for (const auto& [name, value] : values) line += fmt::format("  {} {:.4f}", name, value);
+  return line;
+}
+
+}  // namespace
+
+namespace loop {
 /// The run's shape, fixed when fit starts.
 struct RunPlan {
   int64_t step_samples = 0;     ///< per rank and optimizer step
@@ -56,14 +69,9 @@ struct RunPlan {
 
 /// How a step or an epoch left the loop.
 enum class Outcome { kGoOn, kStop, kPreempted };
-
-std::string join_metrics(const MetricValues& values) {
-  std::string line;
-  for (const auto& [name, value] : values) line += fmt::format("  {} {:.4f}", name, value);
-  return line;
-}
-
-}  // namespace
+}  // namespace loop
+using loop::Outcome;
+using loop::RunPlan;
 
 struct Trainer::Impl {
   Impl(TrainerSetup& setup, const Callbacks& hooks);
@@ -74,6 +82,9 @@ struct Trainer::Impl {
   void save(const TrainingPosition& at, const std::string& as = "");
 
   TrainerSetup& s;
+  MixedPrecision precision;
+  std::shared_ptr<Dataset> train_data;  ///< the splits as the loop reads them, on the device
+  std::shared_ptr<Dataset> val_data;
   std::unique_ptr<ddp::DistributedDataParallel> ddp;
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   std::unique_ptr<MetricsWriter> metrics;
@@ -91,7 +102,9 @@ struct Trainer::Impl {
   TrainingPosition resume(const std::filesystem::path& checkpoint);
   Outcome run_epoch(const std::vector<int64_t>& order);
   Outcome step(const std::vector<int64_t>& order);
-  double train_step(const std::vector<int64_t>& indices);
+  /// One optimizer step; returns this rank's loss summed over the step's samples, on the device.
+  torch::Tensor train_step(const std::vector<int64_t>& indices);
+  std::vector<torch::Tensor> ddp_gradients() const;
   void close_log_window();
   MetricValues validate();
   void validate_in_epoch();
@@ -112,7 +125,7 @@ struct Trainer::Impl {
   TrainResult result;
   Clock::time_point start, window_start;
   int64_t samples_total = 0;
-  double window_loss_sum = 0.0;  ///< this rank's, since the last log step
+  torch::Tensor window_loss_sum;  ///< this rank's, since the last log step, float64 on the device
   int64_t window_samples = 0;
   double epoch_loss_sum = 0.0;   ///< over all ranks, from the closed log windows
   double epoch_samples = 0.0;
@@ -121,12 +134,19 @@ struct Trainer::Impl {
 
 Trainer::Impl::Impl(TrainerSetup& setup, const Callbacks& hooks)
     : s(setup),
+      precision(setup.trainer.precision, setup.device),
       rank_zero(setup.comm->rank()),
       target(std::make_shared<TargetWatcher>(setup.trainer.target)),
       early(std::make_shared<EarlyStoppingWatcher>(setup.trainer.early_stopping)),
       best(std::make_shared<BestCheckpointWatcher>(setup.trainer.best_checkpoint)),
       callbacks{std::make_shared<FunctionHooks>(hooks), target, early, best} {
   s.model->prepare(*s.data.train);  // before DDP broadcasts and buckets the parameters
+  // On the device before DDP captures the gradient accumulators and places
+  // its buckets, and before the optimizer holds the parameters.
+  s.model->to(s.device);
+  train_data = on_device(s.data.train, s.device);
+  val_data = on_device(s.data.val, s.device);
+  window_loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(s.device));
   ddp = std::make_unique<ddp::DistributedDataParallel>(*s.model, *s.comm, s.ddp);
   optimizer = make_optimizer(s.optim, s.model->parameters());
   const bool writes = s.run_dir.has_value() && rank_zero.active();
@@ -257,7 +277,7 @@ void Trainer::Impl::write_start_record(const TrainingPosition& start_at) {
 TrainResult Trainer::Impl::fit() {
   const TrainerOptions& t = s.trainer;
   plan = make_plan();
-  if (s.data.val && t.val_samples > 0 && t.val_samples < s.data.val->size()) val_subset.emplace(*s.data.val, t.val_samples);
+  if (val_data && t.val_samples > 0 && t.val_samples < val_data->size()) val_subset.emplace(*val_data, t.val_samples);
   announce();
   require_validation_split(t, s.data.val != nullptr);
   TrainingPosition& pos = ctx.position;
@@ -321,13 +341,14 @@ Outcome Trainer::Impl::step(const std::vector<int64_t>& order) {
   auto stop_flag = torch::full({1}, preemption_requested() ? 1.0 : 0.0, torch::kFloat64);
   auto stop_work = s.comm->allreduce(stop_flag, dist::ReduceOp::kMax);
   const auto indices = slice_indices(order, pos.step_in_epoch * plan.step_samples, plan.step_samples);
-  const double loss_sum = train_step(indices);
+  const torch::Tensor loss_sum = train_step(indices);
   const auto step_size = static_cast<int64_t>(indices.size());
   ++pos.step_in_epoch;
   ++pos.global_step;
   window_loss_sum += loss_sum;
   window_samples += step_size;
-  notify([&](Callback& cb) { cb.on_step_end(StepRecord{pos, loss_sum / static_cast<double>(step_size), 0.0}, ctx); });
+  const StepEnd end{pos, [&] { return loss_sum.item<double>() / static_cast<double>(step_size); }};
+  notify([&](Callback& cb) { cb.on_step_end(end, ctx); });
 
   const bool last = pos.step_in_epoch == plan.steps_per_epoch || pos.global_step == plan.planned;
   if (pos.global_step % t.log_every == 0 || last) close_log_window();
@@ -346,34 +367,47 @@ Outcome Trainer::Impl::step(const std::vector<int64_t>& order) {
   return ctx.stop ? Outcome::kStop : Outcome::kGoOn;
 }
 
-double Trainer::Impl::train_step(const std::vector<int64_t>& indices) {
+torch::Tensor Trainer::Impl::train_step(const std::vector<int64_t>& indices) {
   // The step's samples as accumulate_steps micro-batches; all but the last
   // backward accumulate locally, the last one all-reduces the sum.
   const int64_t batch_size = s.trainer.batch_size;
   const auto step_size = static_cast<int64_t>(indices.size());
+  LossScaler* scaler = precision.scaler();
   ddp->zero_grad();
-  double loss_sum = 0.0;
+  torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(s.device));
   for (int64_t begin = 0; begin < step_size; begin += batch_size) {
-    Batch batch = s.data.train->get(slice_indices(indices, begin, batch_size));
+    Batch batch = train_data->get(slice_indices(indices, begin, batch_size));
     std::optional<ddp::DistributedDataParallel::NoSync> no_sync;
     if (begin + batch_size < step_size) no_sync.emplace(ddp->reducer());
     ddp->before_forward();
-    torch::Tensor out = s.model->forward(batch);
-    torch::Tensor loss = s.model->loss(batch, out);
+    torch::Tensor loss;
+    {
+      const auto autocast = precision.autocast();
+      loss = s.model->loss(batch, s.model->forward(batch));
+    }
     ddp->prepare_for_backward({loss});
     // Weighted so the accumulated gradient is that of the mean over the step's samples.
-    (loss * (static_cast<double>(batch.size) / static_cast<double>(step_size))).backward();
-    loss_sum += loss.item<double>() * static_cast<double>(batch.size);
+    const torch::Tensor weighted = loss * (static_cast<double>(batch.size) / static_cast<double>(step_size));
+    (scaler ? scaler->scaled(weighted) : weighted).backward();
+    loss_sum += loss.detach().to(torch::kFloat64) * static_cast<double>(batch.size);
   }
+  // 16-mixed: a step whose reduced gradient overflowed is skipped on every rank.
+  if (scaler && !scaler->unscale_and_update(ddp_gradients())) return loss_sum;
   if (s.trainer.grad_clip > 0) torch::nn::utils::clip_grad_norm_(s.model->parameters(), s.trainer.grad_clip);
   set_lr(*optimizer, plan.schedule.at(ctx.position.global_step));
   optimizer->step();
   return loss_sum;
 }
 
+std::vector<torch::Tensor> Trainer::Impl::ddp_gradients() const {
+  std::vector<torch::Tensor> grads;
+  for (const auto& p : s.model->parameters()) grads.push_back(p.grad());
+  return grads;
+}
+
 void Trainer::Impl::close_log_window() {
   const TrainingPosition& pos = ctx.position;
-  auto packed = torch::tensor({window_loss_sum, static_cast<double>(window_samples)}, torch::kFloat64);
+  auto packed = torch::tensor({window_loss_sum.item<double>(), static_cast<double>(window_samples)}, torch::kFloat64);
   s.comm->allreduce(packed)->wait();
   const double global_samples = packed[1].item<double>();
   epoch_loss_sum += packed[0].item<double>();
@@ -385,23 +419,28 @@ void Trainer::Impl::close_log_window() {
   rank_zero.info("train", "{}", format_progress({pos.epoch + 1, s.trainer.epochs, pos.step_in_epoch,
                                                  plan.steps_per_epoch, record.loss, record.samples_per_s, eta}));
   const ddp::DdpCounters& c = ddp->counters();
-  metrics->write({{"kind", "step"},
-                  {"epoch", pos.epoch + 1},
-                  {"step", pos.step_in_epoch},
-                  {"global_step", pos.global_step},
-                  {"loss", record.loss},
-                  {"samples", global_samples},
-                  {"samples_per_s", record.samples_per_s},
-                  {"lr", current_lr(*optimizer)},
-                  {"time_s", run_time},
-                  {"eval_s", ctx.eval_s},
-                  {"ddp_comm_s", c.comm_s - ddp_start.comm_s},
-                  {"ddp_exposed_comm_s", c.exposed_comm_s - ddp_start.exposed_comm_s},
-                  {"ddp_buckets", c.buckets},
-                  {"ddp_bytes_per_step", c.bytes_per_step}});
+  nlohmann::json step_record{{"kind", "step"},
+                             {"epoch", pos.epoch + 1},
+                             {"step", pos.step_in_epoch},
+                             {"global_step", pos.global_step},
+                             {"loss", record.loss},
+                             {"samples", global_samples},
+                             {"samples_per_s", record.samples_per_s},
+                             {"lr", current_lr(*optimizer)},
+                             {"time_s", run_time},
+                             {"eval_s", ctx.eval_s},
+                             {"ddp_comm_s", c.comm_s - ddp_start.comm_s},
+                             {"ddp_exposed_comm_s", c.exposed_comm_s - ddp_start.exposed_comm_s},
+                             {"ddp_buckets", c.buckets},
+                             {"ddp_bytes_per_step", c.bytes_per_step}};
+  if (const LossScaler* scaler = precision.scaler()) {
+    step_record["loss_scale"] = scaler->state().scale;
+    step_record["skipped_steps"] = scaler->state().skipped_steps;
+  }
+  metrics->write(step_record);
   result.last_loss = record.loss;
   notify([&](Callback& cb) { cb.on_log_step(record, ctx); });
-  window_loss_sum = 0.0;
+  window_loss_sum.zero_();
   window_samples = 0;
   window_start = Clock::now();
 }
@@ -412,7 +451,7 @@ MetricValues Trainer::Impl::validate() {
   const auto eval_start = Clock::now();
   ddp->before_forward();
   s.model->refresh(*s.data.train);
-  const Dataset& val = val_subset ? static_cast<const Dataset&>(*val_subset) : *s.data.val;
+  const Dataset& val = val_subset ? static_cast<const Dataset&>(*val_subset) : *val_data;
   MetricValues values;
   for (const auto& [name, value] : evaluate_model(*s.model, val, s.trainer.val_batch_size, *s.comm)) {
     values["val_" + name] = value;

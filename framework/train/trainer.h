@@ -61,6 +61,10 @@ struct TrainerSetup {
   /// the position (epoch, step within it). Every rank reads the file.
   std::optional<std::filesystem::path> resume_from;
   int restart_count = 0;  ///< the launcher's restarts so far; recorded in metrics.jsonl
+  /// Where this rank computes: trainer.device resolved (resolve_device in
+  /// framework/train/device.h) and made current before joining the world.
+  /// The model, its optimizer state and every batch live there.
+  torch::Device device = torch::kCPU;
 };
 
 class Trainer {

@@ -128,6 +128,26 @@ TEST_F(TrainerTest, LearnsAndLogsEveryStepOnce) {
   EXPECT_EQ(files, 3);
 }
 
+TEST_F(TrainerTest, Bf16MixedPrecisionTrainsWithFloat32WeightsAndEndsItsAutocast) {
+  auto s = setup(3);
+  s.trainer.precision = "bf16-mixed";
+  Trainer t(std::move(s));
+  double first = -1, last = 0;
+  t.callbacks().after_log_step.push_back([&](const StepRecord& r) {
+    if (first < 0) first = r.loss;
+    last = r.loss;
+  });
+  const auto result = t.fit();
+  EXPECT_EQ(result.global_step, 39);
+  EXPECT_GT(first, 10 * last) << "the loss went down under bfloat16 autocast";
+  EXPECT_LT(result.val_metrics.at("val_loss"), 0.05) << "bfloat16 rounds the forward, not the float32 weights";
+  Line loaded;
+  load_model_state(resolve_checkpoint(dir_), loaded);
+  EXPECT_EQ(loaded.fc->weight.scalar_type(), torch::kFloat32);
+  EXPECT_EQ(torch::matmul(torch::ones({1, 2}), torch::ones({2, 1})).scalar_type(), torch::kFloat32)
+      << "no autocast left on after fit";
+}
+
 TEST_F(TrainerTest, MaxStepsStopsInsideAnEpoch) {
   auto s = setup(5);
   s.trainer.max_steps = 7;
