@@ -74,20 +74,33 @@ out=${out:-$root/runs/bench_gpu/$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out"
 common=(--device "$device" --batches "$batches" --precisions "$precisions" --window-s "$window_s" --threads "$threads")
 
-# PyTorch measures three variants to Tandem's one: it gets about two thirds of the time.
-py_limit=$(( budget * 2 / 3 ))
-say "PyTorch ($python) on $device, batches $batches, $precisions; at most $py_limit s"
-timeout --kill-after=10 "$py_limit" "$python" "$here/pytorch_char_lstm.py" "${common[@]}" \
-  > "$out/pytorch.jsonl" 2> "$out/pytorch.err"
+# Three runs, each under its own limit: PyTorch eager and DDP, then Tandem, then PyTorch's CUDA
+# graph in a process of its own, last, so that a capture that fails (and may leave CUDA unusable
+# in that process) costs only its own column. A run that ends early leaves its time to the next.
+limit_for() {  # the time for the next run: SHARE percent of what is left, at least 20 s
+  local l=$(( (budget - $(elapsed)) * $1 / 100 ))
+  echo $(( l < 20 ? 20 : l ))
+}
+side() {  # side NAME LIMIT OUTPUT COMMAND...: runs COMMAND under timeout, appends to OUTPUT
+  local name=$1 limit=$2 output=$3 code
+  shift 3
+  say "$name on $device, batches $batches, $precisions; at most $limit s"
+  timeout --kill-after=10 "$limit" "$@" >> "$out/$output.jsonl" 2>> "$out/$output.err"
+  code=$?
+  say "$name done, rc=$code"
+  return $code
+}
+: > "$out/pytorch.jsonl"; : > "$out/pytorch.err"; : > "$out/tandem.jsonl"; : > "$out/tandem.err"
+side "PyTorch eager and DDP ($python)" "$(limit_for 50)" pytorch \
+  "$python" "$here/pytorch_char_lstm.py" "${common[@]}" --variants eager,ddp
 py_rc=$?
-say "PyTorch done, rc=$py_rc"
-
-tandem_limit=$(( budget - $(elapsed) ))
-if [ "$tandem_limit" -lt 20 ]; then tandem_limit=20; fi
-say "Tandem ($bin) on $device; at most $tandem_limit s"
-timeout --kill-after=10 "$tandem_limit" "$bin" "${common[@]}" > "$out/tandem.jsonl" 2> "$out/tandem.err"
+side "Tandem DDP ($bin)" "$(limit_for 60)" tandem "$bin" "${common[@]}"
 tandem_rc=$?
-say "Tandem done, rc=$tandem_rc"
+if [ "$device" = cuda ]; then
+  side "PyTorch CUDA graph" "$(limit_for 100)" pytorch "$python" "$here/pytorch_char_lstm.py" "${common[@]}" --variants graph
+  graph_rc=$?
+  [ "$py_rc" -ne 0 ] || py_rc=$graph_rc
+fi
 
 echo
 "$python" "$here/table.py" "$out/pytorch.jsonl" "$out/tandem.jsonl" | tee "$out/table.md"
