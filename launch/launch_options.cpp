@@ -17,7 +17,9 @@ recipe::Section launch_schema(const std::vector<std::string>& backends) {
   s.add("nproc_per_node", Type::kInt, "Worker processes on this machine (--nproc-per-node).").def(1).min(1).max(1024);
   std::vector<std::string> choices{"auto"};
   choices.insert(choices.end(), backends.begin(), backends.end());
-  auto& backend = s.add("backend", Type::kChoice, "Collective backend: gloo on CPU, nccl on CUDA (only in CUDA builds), or auto.")
+  auto& backend = s.add("backend", Type::kChoice, "Collective backend. auto: NCCL for the gradients of a job on GPUs and Gloo for "
+                        "its CPU tensors, Gloo alone on the CPU; gloo: every tensor through Gloo, CUDA tensors "
+                        "too; nccl: NCCL for CUDA tensors (CUDA builds, GPU jobs), Gloo for the rest.")
                       .def("auto")
                       .choices(choices);
   if (std::find(backends.begin(), backends.end(), "nccl") == backends.end()) {

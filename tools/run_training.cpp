@@ -40,7 +40,7 @@ int run_training(const recipe::Resolved& recipe, const std::optional<std::filesy
   const auto launch = launch::launch_options_from(cfg["launch"]);
   dist::DistOptions dist_options;
   dist_options.backend = launch.backend;
-  dist_options.cuda = device.is_cuda();
+  dist_options.cuda_device = device.is_cuda() ? device.index() : -1;
   dist_options.timeout = std::chrono::milliseconds(static_cast<int64_t>(launch.timeout_s * 1000));
   auto comm = dist::connect(world, dist_options);
 

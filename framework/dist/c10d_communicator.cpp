@@ -3,6 +3,7 @@
 #include "framework/dist/c10d_communicator.h"
 #include "framework/dist/store.h"
 #include "framework/dist/torch_compat.h"
+#include "framework/core/error.h"
 
 #include <fmt/format.h>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
@@ -81,53 +82,105 @@ c10d::ReduceOp to_c10d(ReduceOp op) {
   return c10d::ReduceOp::SUM;
 }
 
+/// A c10d process group, and the one CUDA tensors take when they have their
+/// own (PyTorch's "cpu:gloo,cuda:nccl"): Gloo reduces the CPU tensors of the
+/// control plane (stop flags, losses, metrics, RNG states), NCCL the
+/// gradients on the GPU.
 class C10dCommunicator : public Communicator {
  public:
-  C10dCommunicator(c10::intrusive_ptr<C10dBackend> group, std::string backend)
-      : group_(std::move(group)), backend_(std::move(backend)) {}
+  C10dCommunicator(c10::intrusive_ptr<C10dBackend> cpu, c10::intrusive_ptr<C10dBackend> cuda = {})
+      : cpu_(std::move(cpu)), cuda_(std::move(cuda)) {
+    name_ = cuda_ ? fmt::format("cpu:{},cuda:{}", cpu_->getBackendName(), cuda_->getBackendName())
+                  : cpu_->getBackendName();
+  }
+  ~C10dCommunicator() override {
+    // NCCL wants its communicators torn down before the process exits.
+    if (cuda_) compat::shutdown(*cuda_);
+  }
 
-  int rank() const override { return group_->getRank(); }
-  int size() const override { return group_->getSize(); }
-  std::string backend() const override { return backend_; }
+  int rank() const override { return cpu_->getRank(); }
+  int size() const override { return cpu_->getSize(); }
+  std::string backend() const override { return name_; }
 
   std::shared_ptr<Work> allreduce(at::Tensor& tensor, ReduceOp op) override {
     std::vector<at::Tensor> tensors{tensor};
     c10d::AllreduceOptions opts;
     opts.reduceOp = to_c10d(op);
-    return handle(group_->allreduce(tensors, opts), "allreduce");
+    return handle(group_for(tensor).allreduce(tensors, opts), "allreduce", tensor);
   }
   std::shared_ptr<Work> broadcast(at::Tensor& tensor, int root) override {
     std::vector<at::Tensor> tensors{tensor};
     c10d::BroadcastOptions opts;
     opts.rootRank = root;
-    return handle(group_->broadcast(tensors, opts), "broadcast");
+    return handle(group_for(tensor).broadcast(tensors, opts), "broadcast", tensor);
   }
   std::shared_ptr<Work> allgather(std::vector<at::Tensor>& outputs, const at::Tensor& input) override {
     auto out = std::make_shared<std::vector<std::vector<at::Tensor>>>(1, outputs);
     std::vector<at::Tensor> in{input};
-    auto work = group_->allgather(*out, in);
+    auto work = group_for(input).allgather(*out, in);
     // Backends may gather into tensors of their own: copy back once done.
     auto copy_back = [out, outputs]() mutable {
       for (std::size_t i = 0; i < outputs.size(); ++i) {
         if (!outputs[i].is_same((*out)[0][i])) outputs[i].copy_((*out)[0][i]);
       }
     };
-    return std::make_shared<C10dWorkHandle>(std::move(work), fmt::format("allgather on rank {} ({})", rank(), backend_),
-                                            std::move(copy_back));
+    return std::make_shared<C10dWorkHandle>(std::move(work), describe("allgather", input), std::move(copy_back));
   }
   bool can_allreduce(at::ScalarType dtype) const override {
-    return !(backend_ == "gloo" && dtype == at::kBFloat16);
+    // Gloo cannot sum bfloat16; NCCL, which takes every CUDA tensor when present, can.
+    return cuda_ || !(name_ == "gloo" && dtype == at::kBFloat16);
   }
-  std::shared_ptr<Work> barrier() override { return handle(group_->barrier(), "barrier"); }
+  /// On the control plane (Gloo): no device is involved.
+  std::shared_ptr<Work> barrier() override {
+    return std::make_shared<C10dWorkHandle>(cpu_->barrier(), fmt::format("barrier on rank {} ({})", rank(),
+                                                                         cpu_->getBackendName()));
+  }
 
  private:
-  std::shared_ptr<Work> handle(c10::intrusive_ptr<C10dWork> work, const char* what) {
-    return std::make_shared<C10dWorkHandle>(std::move(work), fmt::format("{} on rank {} ({})", what, rank(), backend_));
+  C10dBackend& group_for(const at::Tensor& tensor) const { return cuda_ && tensor.is_cuda() ? *cuda_ : *cpu_; }
+  std::string describe(const char* what, const at::Tensor& tensor) const {
+    return fmt::format("{} on rank {} ({})", what, rank(), group_for(tensor).getBackendName());
+  }
+  std::shared_ptr<Work> handle(c10::intrusive_ptr<C10dWork> work, const char* what, const at::Tensor& tensor) {
+    return std::make_shared<C10dWorkHandle>(std::move(work), describe(what, tensor));
   }
 
-  c10::intrusive_ptr<C10dBackend> group_;
-  std::string backend_;
+  c10::intrusive_ptr<C10dBackend> cpu_;
+  c10::intrusive_ptr<C10dBackend> cuda_;  ///< NCCL for CUDA tensors; null: the CPU group takes every tensor
+  std::string name_;
 };
+
+c10::intrusive_ptr<C10dBackend> make_gloo(const c10::intrusive_ptr<c10d::Store>& store, const World& world,
+                                          const DistOptions& options) {
+  auto prefixed = c10::make_intrusive<c10d::PrefixStore>("tandem/gloo", store);
+  auto opts = c10d::ProcessGroupGloo::Options::create(options.timeout);
+  if (const char* ifname = std::getenv("GLOO_SOCKET_IFNAME"); ifname != nullptr && *ifname != '\0') {
+    opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
+  } else if (!store_bind_address(world.master_addr).empty()) {
+    // A single-host job talks over loopback only.
+    opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+  } else {
+    opts->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+  }
+  return c10::make_intrusive<c10d::ProcessGroupGloo>(prefixed, world.rank, world.world_size, opts);
+}
+
+#ifdef USE_C10D_NCCL
+c10::intrusive_ptr<C10dBackend> make_nccl(const c10::intrusive_ptr<c10d::Store>& store, const World& world,
+                                          const DistOptions& options) {
+  if (options.cuda_device < 0) {
+    throw BadInput("launch.backend: expected gloo or auto for a job on the CPU (NCCL reduces CUDA tensors only), "
+                   "got nccl; or train on GPUs with trainer.device");
+  }
+  auto prefixed = c10::make_intrusive<c10d::PrefixStore>("tandem/nccl", store);
+  auto opts = c10d::ProcessGroupNCCL::Options::create();
+  opts->timeout = options.timeout;
+  auto group = c10::make_intrusive<c10d::ProcessGroupNCCL>(prefixed, world.rank, world.world_size, opts);
+  // Bound to the rank's GPU, NCCL creates its communicator there, not on a guessed device.
+  compat::bind_device(*group, at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(options.cuda_device)));
+  return group;
+}
+#endif
 
 }  // namespace
 
@@ -143,37 +196,21 @@ int visible_gpus() { return at::hasCUDA() ? static_cast<int>(torch::cuda::device
 
 std::unique_ptr<Communicator> make_c10d_communicator(c10::intrusive_ptr<c10d::Store> store, const World& world,
                                                      const DistOptions& options) {
-  std::string backend = options.backend;
-  if (backend == "auto") {
+  const std::string& backend = options.backend;
+  if (backend != "auto" && backend != "gloo" && backend != "nccl") {
+    throw std::invalid_argument("backend '" + backend + "' is not available in this build of Tandem");
+  }
+  // Gloo always: it carries the CPU tensors, and every tensor of a CPU job.
+  auto gloo = make_gloo(store, world, options);
+  // NCCL for the gradients of a GPU job (auto), or whenever asked (nccl).
+  const bool nccl = backend == "nccl" || (backend == "auto" && options.cuda_device >= 0);
+  if (!nccl) return std::make_unique<C10dCommunicator>(gloo);
 #ifdef USE_C10D_NCCL
-    backend = at::hasCUDA() ? "nccl" : "gloo";
+  return std::make_unique<C10dCommunicator>(gloo, make_nccl(store, world, options));
 #else
-    backend = "gloo";
+  if (backend == "auto") return std::make_unique<C10dCommunicator>(gloo);  // CUDA tensors through Gloo
+  throw std::invalid_argument("backend 'nccl' is not available in this build of Tandem (LibTorch without NCCL)");
 #endif
-  }
-  auto prefixed = c10::make_intrusive<c10d::PrefixStore>("tandem/" + backend, store);
-  if (backend == "gloo") {
-    auto opts = c10d::ProcessGroupGloo::Options::create(options.timeout);
-    if (const char* ifname = std::getenv("GLOO_SOCKET_IFNAME"); ifname != nullptr && *ifname != '\0') {
-      opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
-    } else if (!store_bind_address(world.master_addr).empty()) {
-      // A single-host job talks over loopback only.
-      opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
-    } else {
-      opts->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
-    }
-    auto group = c10::make_intrusive<c10d::ProcessGroupGloo>(prefixed, world.rank, world.world_size, opts);
-    return std::make_unique<C10dCommunicator>(group, "gloo");
-  }
-#ifdef USE_C10D_NCCL
-  if (backend == "nccl") {
-    auto opts = c10d::ProcessGroupNCCL::Options::create();
-    opts->timeout = options.timeout;
-    auto group = c10::make_intrusive<c10d::ProcessGroupNCCL>(prefixed, world.rank, world.world_size, opts);
-    return std::make_unique<C10dCommunicator>(group, "nccl");
-  }
-#endif
-  throw std::invalid_argument("backend '" + backend + "' is not available in this build of Tandem");
 }
 
 }  // namespace tandem::dist

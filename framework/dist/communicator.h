@@ -49,8 +49,10 @@ class Communicator {
 
 /// Options for connecting a worker to its peers.
 struct DistOptions {
-  std::string backend = "gloo";  ///< "gloo", "nccl", or "auto" (nccl for CUDA tensors when `cuda`, gloo for the rest)
-  bool cuda = false;  ///< this rank computes on a GPU, its current device: gradients are CUDA tensors
+  /// "gloo": every tensor through Gloo (CUDA tensors too); "nccl": CUDA tensors
+  /// through NCCL, CPU tensors through Gloo; "auto": nccl on a GPU, else gloo.
+  std::string backend = "gloo";
+  int cuda_device = -1;  ///< the rank's GPU (current before connecting); -1: it computes on the CPU
   std::chrono::milliseconds timeout{std::chrono::seconds(300)};  ///< rendezvous and every collective
 };
 

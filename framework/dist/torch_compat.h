@@ -77,4 +77,28 @@ inline void set_autocast_state(c10::DeviceType type, const AutocastState& state)
 #endif
 }
 
+/// Binds a process group to the rank's GPU, so NCCL creates its communicator
+/// there (2.x; 1.13 has no such call and guesses from the current device).
+inline void bind_device(C10dBackend& group, const at::Device& device) {
+#if TORCH_VERSION_MAJOR >= 2
+  group.setBoundDeviceId(device);
+#else
+  (void)group;
+  (void)device;
+#endif
+}
+
+/// Tears a process group's communicators down (2.x; nothing to do in 1.13).
+inline void shutdown(C10dBackend& group) {
+#if TORCH_VERSION_MAJOR >= 2
+  try {
+    group.shutdown();
+  } catch (const std::exception&) {
+    // Already torn down, or a peer is gone: nothing left to release.
+  }
+#else
+  (void)group;
+#endif
+}
+
 }  // namespace tandem::dist::compat
