@@ -169,8 +169,16 @@ void Reducer::on_grad_ready(std::size_t i) {
     unused_.clear();
     launch_ready_buckets();
   }
+  if (ready_[i]) {
+    // Its bucket may already be reducing: the second gradient would race the
+    // allreduce or be lost. c10d refuses it too ("mark a variable ready only once").
+    throw std::logic_error(fmt::format(
+        "[ddp] rank {}: parameter {} received a second gradient in one backward pass, after it was marked ready "
+        "for reduction (reentrant backward, such as activation checkpointing, or a parameter the step's graph was "
+        "not expected to reach); run all but the last backward of a step under no_sync()",
+        comm_.rank(), names_[i]));
+  }
   bind_grad(i);
-  if (ready_[i]) return;  // a second accumulation into the same grad in one pass
   ready_[i] = 1;
   if (rebuild_enabled_ && counters_.rebuilds == 0 && counters_.steps == 0) arrival_.push_back(i);
   if (--buckets_[bucket_of_[i]].pending == 0) launch_ready_buckets();

@@ -52,8 +52,8 @@ struct DistOptions {
   /// "gloo": every tensor through Gloo (CUDA tensors too); "nccl": CUDA tensors
   /// through NCCL, CPU tensors through Gloo; "auto": nccl on a GPU, else gloo.
   std::string backend = "gloo";
-  int cuda_device = -1;  ///< the rank's GPU (current before connecting); -1: it computes on the CPU
   std::chrono::milliseconds timeout{std::chrono::seconds(300)};  ///< rendezvous and every collective
+  int cuda_device = -1;  ///< the rank's GPU (current before connecting); -1: it computes on the CPU
 };
 
 /// The backends this build supports ("gloo", and "nccl" where LibTorch has CUDA).

@@ -6,6 +6,8 @@
 #include <map>
 #include <optional>
 
+#include <c10/core/impl/VirtualGuardImpl.h>
+
 #include "framework/ddp/distributed_data_parallel.h"
 #include "tests/support/multiprocess.h"
 
@@ -107,14 +109,34 @@ std::vector<torch::Tensor> train(dist::Communicator* comm, double bucket_cap_mb,
   return snapshot(net);
 }
 
+/// The same math on both sides of a CUDA comparison: no TF32 in cuDNN (the
+/// LSTM) or cuBLAS, deterministic cuDNN algorithms, no autotuning.
+void deterministic_cuda() {
+  auto& ctx = at::globalContext();
+  ctx.setAllowTF32CuDNN(false);
+  ctx.setAllowTF32CuBLAS(false);
+  ctx.setDeterministicCuDNN(true);
+  ctx.setBenchmarkCuDNN(false);
+}
+
 TANDEM_TEST_WORKER(ddp_train) {
   auto world = dist::world_from_env();
   const char* backend = std::getenv("TEST_BACKEND");
-  auto comm = dist::connect(world, {backend ? backend : "gloo", std::chrono::seconds(60)});
+  // One GPU per rank where there are enough (NCCL); else every rank on GPU 0, through Gloo.
+  torch::Device device = torch::kCPU;
+  if (std::getenv("TEST_CUDA") != nullptr) {
+    const bool own = world.local_rank < static_cast<int>(torch::cuda::device_count());
+    device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(own ? world.local_rank : 0));
+    c10::impl::VirtualGuardImpl(c10::kCUDA).setDevice(device);
+    deterministic_cuda();
+  }
+  dist::DistOptions options;
+  options.backend = backend ? backend : "gloo";
+  options.timeout = std::chrono::seconds(60);
+  options.cuda_device = device.is_cuda() ? device.index() : -1;
+  auto comm = dist::connect(world, options);
   const double cap = std::stod(std::getenv("TEST_BUCKET_CAP_MB"));
   const char* accumulate = std::getenv("TEST_ACCUMULATE");
-  torch::Device device = torch::kCPU;
-  if (std::getenv("TEST_CUDA") != nullptr) device = torch::Device(torch::kCUDA, world.local_rank % torch::cuda::device_count());
   auto params = train(comm.get(), cap, accumulate ? std::stoi(accumulate) : 1, std::getenv("TEST_SKIP") != nullptr, device,
                       std::getenv("TEST_SGD") != nullptr);
   torch::save(params, std::string(std::getenv("TEST_OUT_DIR")) + "/rank" + std::to_string(world.rank) + ".pt");
@@ -175,13 +197,18 @@ TEST(DdpUnusedParameters, SkippedParametersStillFinishEveryStepAndMatchTheRefere
 }
 
 // On CUDA: buckets live on the device; NCCL where there is a GPU per rank,
-// otherwise Gloo with CUDA tensors. Skipped without a GPU.
-TEST(DdpEquivalence, TwoRanksOnGpusMatchOneProcess_CUDA) {
+// otherwise both ranks on GPU 0 through Gloo with CUDA tensors (NCCL refuses
+// two ranks on one GPU). The reference trains on the same GPU with the same
+// math (TF32 off, deterministic cuDNN) and SGD, so the comparison is tight;
+// the ranks must agree bit for bit. Skipped without a GPU.
+TEST(DdpEquivalence, TwoRanksOnGpusMatchOneProcessOnTheSameGpu_CUDA) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
   const bool nccl = torch::cuda::device_count() >= kWorld && dist::available_backends().size() > 1;
-  // cuDNN's LSTM sums in another order than the CPU reference: a looser tolerance.
-  expect_ranks_match({{"TEST_BUCKET_CAP_MB", "0.004"}, {"TEST_CUDA", "1"}, {"TEST_BACKEND", nccl ? "nccl" : "gloo"}},
-                     train(nullptr, 0), 1e-3, 1e-5);
+  deterministic_cuda();
+  const auto reference = train(nullptr, 0, 1, false, torch::Device(torch::kCUDA, 0), /*sgd=*/true);
+  expect_ranks_match({{"TEST_BUCKET_CAP_MB", "0.004"}, {"TEST_CUDA", "1"}, {"TEST_SGD", "1"},
+                      {"TEST_BACKEND", nccl ? "nccl" : "gloo"}},
+                     reference, 1e-5, 1e-7);
 }
 
 TEST(DdpNoSync, CommunicatesNothingInsideTheScope) {
@@ -214,6 +241,27 @@ TEST(Ddp, AParameterWithoutGradientIsAnErrorNamingIt) {
     EXPECT_NE(msg.find("got no gradient"), std::string::npos) << msg;
     EXPECT_NE(msg.find("fc1.weight"), std::string::npos) << msg;
     EXPECT_EQ(msg.find("lstm.weight_ih_l0"), std::string::npos) << msg;
+  }
+}
+
+TEST(Ddp, ASecondGradientForAParameterAlreadyReadyIsAnErrorNamingIt) {
+  auto comm = dist::make_local_communicator();
+  Net net;
+  DdpOptions options;
+  options.find_unused_parameters = true;
+  DistributedDataParallel ddp(net, *comm, options);
+  ddp.zero_grad();
+  // DDP is told the step's output reaches only the LSTM, so fc1 and fc2 are
+  // marked ready (unused) when backward starts; then a gradient arrives for them.
+  auto lstm_only = std::get<0>(net.lstm->forward(torch::randn({2, 4, 5}))).sum();
+  ddp.prepare_for_backward({lstm_only});
+  try {
+    net.forward(torch::randn({2, 4, 5})).sum().backward();
+    FAIL() << "expected an error";
+  } catch (const std::exception& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("received a second gradient in one backward pass"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("parameter extra.bias"), std::string::npos) << msg;  // the first to arrive
   }
 }
 

@@ -110,9 +110,16 @@ TEST(DdpRebuild, GradientsAccumulatedBeforeTheRebuildAreKept) {
   }
 }
 
+dist::DistOptions gloo_options() {
+  dist::DistOptions o;
+  o.backend = "gloo";
+  o.timeout = std::chrono::seconds(60);
+  return o;
+}
+
 TANDEM_TEST_WORKER(ddp_rebuild) {
   auto world = dist::world_from_env();
-  auto comm = dist::connect(world, {"gloo", std::chrono::seconds(60)});
+  auto comm = dist::connect(world, gloo_options());
   torch::manual_seed(5);
   Chain net;
   DistributedDataParallel ddp(net, *comm, DdpOptions{1e-9, 1e-9, true, false});
@@ -165,7 +172,7 @@ struct Single : torch::nn::Module {
 
 TANDEM_TEST_WORKER(ddp_hook) {
   auto world = dist::world_from_env();
-  auto comm = dist::connect(world, {"gloo", std::chrono::seconds(60)});
+  auto comm = dist::connect(world, gloo_options());
   Single net;
   DdpOptions options{1e-9, 1e-9, true, false, std::getenv("TEST_HOOK")};
   DistributedDataParallel ddp(net, *comm, options);
@@ -262,7 +269,7 @@ std::vector<torch::Tensor> train_odd(dist::Communicator* comm) {
 
 TANDEM_TEST_WORKER(ddp_odd) {
   auto world = dist::world_from_env();
-  auto comm = dist::connect(world, {"gloo", std::chrono::seconds(60)});
+  auto comm = dist::connect(world, gloo_options());
   torch::save(train_odd(comm.get()), std::string(std::getenv("TEST_OUT_DIR")) + "/rank" + std::to_string(world.rank) + ".pt");
   comm->barrier()->wait();
   return 0;
