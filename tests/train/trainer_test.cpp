@@ -148,6 +148,37 @@ TEST_F(TrainerTest, Bf16MixedPrecisionTrainsWithFloat32WeightsAndEndsItsAutocast
       << "no autocast left on after fit";
 }
 
+// A run on the GPU writes a device-free checkpoint: on the CPU it evaluates to
+// the validation loss the GPU run measured, and a resume on the GPU ends where
+// an uninterrupted GPU run ends, bit for bit. Skipped without a GPU.
+TEST_F(TrainerTest, AGpuRunsCheckpointEvaluatesOnTheCpuAndResumesExactly_CUDA) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const torch::Device gpu(torch::kCUDA, 0);
+  auto whole = setup(3);
+  whole.device = gpu;
+  const auto result = Trainer(std::move(whole)).fit();
+  Line on_cpu;
+  load_model_state(resolve_checkpoint(dir_), on_cpu);
+  EXPECT_TRUE(on_cpu.fc->weight.device().is_cpu());
+  const double gpu_loss = result.val_metrics.at("val_loss");
+  EXPECT_NEAR(evaluate_model(on_cpu, LineData(50), 64, *comm_).at("loss"), gpu_loss, 1e-5 * std::abs(gpu_loss));
+  const auto uninterrupted = on_cpu.fc->weight.clone();
+  std::filesystem::remove_all(dir_);
+  std::filesystem::create_directories(dir_);
+
+  auto first = setup(3);
+  first.device = gpu;
+  first.trainer.max_steps = 20;  // inside the second epoch
+  Trainer(std::move(first)).fit();
+  auto rest = setup(3);
+  rest.device = gpu;
+  rest.resume_from = resolve_checkpoint(dir_);
+  EXPECT_EQ(Trainer(std::move(rest)).fit().global_step, 39);
+  Line resumed;
+  load_model_state(resolve_checkpoint(dir_), resumed);
+  EXPECT_TRUE(torch::equal(resumed.fc->weight, uninterrupted));
+}
+
 TEST_F(TrainerTest, MaxStepsStopsInsideAnEpoch) {
   auto s = setup(5);
   s.trainer.max_steps = 7;
