@@ -1,4 +1,7 @@
 // Sampling names from a trained CharLstm, all names of a call in one batch.
+// The network runs on the model's device; the draws are made on the CPU with a
+// CPU generator seeded by the caller, so a seed gives the same names whether
+// the model is on the CPU or a GPU (up to the network's rounding).
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "data/text/alphabet.h"
@@ -16,18 +19,20 @@ std::vector<std::string> CharLstm::generate(const GenerateOptions& o) {
   auto generator = at::detail::createCPUGenerator(o.seed);
   const int64_t n = o.count;
   const int64_t c = options_.context;
+  const auto on_device = torch::TensorOptions().dtype(torch::kInt64).device(head_->weight.device());
 
   // Each row's window of the last `c` symbols, the start being all pad.
-  auto window = torch::full({n, c}, Alphabet::kPad, torch::kInt64);
+  auto window = torch::full({n, c}, Alphabet::kPad, on_device);
   std::vector<std::string> names(static_cast<std::size_t>(n), o.prefix);
   auto push = [&](const torch::Tensor& next) {  // next: int64 [n]
-    window = torch::cat({window.narrow(1, 1, c - 1), next.unsqueeze(1)}, 1);
+    window = torch::cat({window.narrow(1, 1, c - 1), next.to(window.device()).unsqueeze(1)}, 1);
   };
-  for (int symbol : Alphabet::encode(o.prefix)) push(torch::full({n}, symbol, torch::kInt64));
+  for (int symbol : Alphabet::encode(o.prefix)) push(torch::full({n}, symbol, on_device));
 
   std::vector<char> done(static_cast<std::size_t>(n), 0);
   for (int step = 0; step < o.max_length; ++step) {
-    auto last = logits(window).select(1, c - 1) / o.temperature;  // [n, 31]
+    // The last position's logits to the CPU: the draw and its generator live there.
+    auto last = logits(window).select(1, c - 1).to(torch::kCPU) / o.temperature;  // [n, 31]
     last.select(1, Alphabet::kPad).fill_(-std::numeric_limits<float>::infinity());
     auto next = torch::multinomial(torch::softmax(last, -1), 1, false, generator).squeeze(1);
     auto acc = next.accessor<int64_t, 1>();

@@ -122,6 +122,9 @@ void write_coefficients(const std::filesystem::path& dir, const LogisticRegressi
 
 TrainResult LogisticRegression::fit_full_batch(const FullBatchSetup& setup) {
   if (setup.comm == nullptr) throw std::invalid_argument("fit_full_batch needs a communicator");
+  // The solvers read and write float64 through host pointers: the model lives
+  // on the CPU, whatever device a minibatch run of the same worker would use.
+  to(torch::kCPU);
   dist::Communicator& comm = *setup.comm;
   const RankZero rank_zero(comm.rank());
   const auto* train = dynamic_cast<const data::LabelledRows*>(setup.data.train.get());

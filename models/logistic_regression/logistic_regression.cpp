@@ -74,7 +74,7 @@ recipe::Section LogisticRegression::schema() {
 }
 
 void LogisticRegression::resize(int64_t d) {
-  const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
+  const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(weight_.device());
   torch::NoGradGuard no_grad;
   weight_.set_data(torch::zeros({d}, f64));
   mean_.set_data(torch::zeros({d}, f64));
@@ -130,7 +130,8 @@ torch::Tensor LogisticRegression::metric_rows(const Batch& batch, const torch::T
   return torch::stack({z.detach().to(torch::kFloat64), batch.at("y").to(torch::kFloat64)}, 1);
 }
 
-std::map<std::string, double> LogisticRegression::whole_set_metrics(const torch::Tensor& rows) {
+std::map<std::string, double> LogisticRegression::whole_set_metrics(const torch::Tensor& device_rows) {
+  const auto rows = device_rows.to(torch::kCPU, torch::kFloat64);  // read through host pointers
   const auto margins = rows.select(1, 0).contiguous(), labels = rows.select(1, 1).contiguous();
   const auto n = static_cast<std::size_t>(rows.size(0));
   return {{"auc", roc_auc(std::vector<double>(margins.data_ptr<double>(), margins.data_ptr<double>() + n),
@@ -138,7 +139,7 @@ std::map<std::string, double> LogisticRegression::whole_set_metrics(const torch:
 }
 
 std::vector<double> LogisticRegression::coefficients() const {
-  auto w = weight_.detach().contiguous();
+  auto w = weight_.detach().to(torch::kCPU).contiguous();
   std::vector<double> out(w.data_ptr<double>(), w.data_ptr<double>() + w.numel());
   if (options_.intercept) out.push_back(bias_.item<double>());
   return out;
@@ -154,7 +155,7 @@ void LogisticRegression::set_coefficients(const std::vector<double>& w) {
 std::vector<double> LogisticRegression::original_scale_coefficients() const {
   auto w = coefficients();
   const int64_t d = features();
-  const auto mean = mean_.contiguous(), scale = scale_.contiguous();
+  const auto mean = mean_.to(torch::kCPU).contiguous(), scale = scale_.to(torch::kCPU).contiguous();
   double b = options_.intercept ? w[d] : 0.0;
   w.resize(static_cast<size_t>(d));
   for (int64_t j = 0; j < d; ++j) {

@@ -53,7 +53,8 @@ class LogisticRegression : public Model, public FullBatchFitter {
   /// Input width and standardisation from the training rows.
   void prepare(const Dataset& train) override;
   bool fits_full_batch() const override { return options_.solver != "minibatch"; }
-  TrainResult fit_full_batch(const FullBatchSetup& setup) override;  // fit.cpp
+  /// On the CPU whatever device the model was moved to: the solvers work through host pointers (fit.cpp).
+  TrainResult fit_full_batch(const FullBatchSetup& setup) override;
 
   /// Coefficients on the standardised scale, then the intercept (when there is one).
   std::vector<double> coefficients() const;

@@ -14,8 +14,9 @@ DeepSurvOptions deepsurv_options_from(const YAML::Node& n) {
   return o;
 }
 
+/// A tensor's values on the host, as float64.
 std::vector<double> to_vector(const torch::Tensor& t) {
-  auto c = t.to(torch::kFloat64).contiguous();
+  auto c = t.to(torch::kCPU, torch::kFloat64).contiguous();
   return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
 }
 
@@ -74,7 +75,7 @@ void DeepSurv::prepare_grid(const torch::Tensor& duration, const torch::Tensor& 
   }
   set_grid(torch::tensor(grid, torch::kFloat64));
   torch::NoGradGuard no_grad;
-  cum_baseline_.set_(torch::zeros({static_cast<int64_t>(grid.size())}));
+  cum_baseline_.set_(torch::zeros({static_cast<int64_t>(grid.size())}, cum_baseline_.options()));
 }
 
 torch::Tensor DeepSurv::loss(const Batch& batch, const torch::Tensor& eta) {
@@ -88,8 +89,9 @@ void DeepSurv::refresh(const Dataset& train) {
   eval();
   std::vector<int64_t> all(static_cast<std::size_t>(train.size()));
   std::iota(all.begin(), all.end(), 0);
+  // Only the network runs on the model's device; the baseline is summed on the CPU.
   const Batch b = train.get(all);
-  auto eta = to_vector(forward(b));
+  auto eta = to_vector(forward_features(b.at("x").to(device())));
   const auto d = to_vector(b.at("duration")), e = to_vector(b.at("event"));
   if (was_training) this->train();
   const double shift = eta.empty() ? 0.0 : *std::max_element(eta.begin(), eta.end());
@@ -120,7 +122,7 @@ void DeepSurv::refresh(const Dataset& train) {
     for (; next < increments.size() && increments[next].first <= grid[g]; ++next) cum += increments[next].second;
     h0[g] = cum;
   }
-  cum_baseline_.set_(torch::tensor(h0, torch::kFloat64).to(torch::kFloat32));
+  cum_baseline_.set_(torch::tensor(h0, torch::kFloat64).to(cum_baseline_.device(), torch::kFloat32));
   shift_.fill_(shift);
 }
 

@@ -77,8 +77,8 @@ recipe::Section LogisticHazard::schema() {
 }
 
 void LogisticHazard::prepare_grid(const torch::Tensor& duration, const torch::Tensor& event) {
-  auto d = duration.to(torch::kFloat64).contiguous();
-  auto e = event.to(torch::kFloat64).contiguous();
+  auto d = duration.to(torch::kCPU, torch::kFloat64).contiguous();
+  auto e = event.to(torch::kCPU, torch::kFloat64).contiguous();
   std::vector<double> t(d.data_ptr<double>(), d.data_ptr<double>() + d.numel());
   std::vector<bool> ev(static_cast<std::size_t>(e.numel()));
   for (std::size_t i = 0; i < ev.size(); ++i) ev[i] = e.data_ptr<double>()[i] > 0.5;

@@ -14,9 +14,17 @@
 namespace tandem::models {
 namespace {
 
+/// Column k of float64 rows on the CPU.
 std::vector<double> column(const torch::Tensor& rows, int64_t k) {
   auto c = rows.select(1, k).contiguous();
   return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+}
+
+/// Every field of a batch on `device`.
+Batch batch_on(const Batch& batch, const torch::Device& device) {
+  Batch out{{}, batch.size};
+  for (const auto& [name, t] : batch.fields) out.fields.emplace(name, t.to(device));
+  return out;
 }
 
 }  // namespace
@@ -48,12 +56,23 @@ std::vector<std::pair<std::string, torch::Tensor>> SurvivalNet::net_state() cons
 }
 
 std::string SurvivalNet::feature_encoding() const {
-  auto bytes = encoding_.contiguous();
+  auto bytes = encoding_.to(torch::kCPU).contiguous();
   const auto* p = bytes.data_ptr<uint8_t>();
   return std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(bytes.numel()));
 }
 
-bool SurvivalNet::has_best() const { return has_best_.item<double>() > 0; }
+bool SurvivalNet::has_best() const {
+  // Asked on every evaluation forward: reading a GPU tensor would wait for the
+  // device each time. In-place writes (fill_, a checkpoint's copy_, set_) move
+  // the version counter; a swapped storage (set_data) changes the storage.
+  const void* storage = has_best_.storage().unsafeGetStorageImpl();
+  if (has_best_._version() != has_best_version_ || storage != has_best_storage_) {
+    has_best_seen_ = has_best_.item<double>() > 0;
+    has_best_version_ = has_best_._version();
+    has_best_storage_ = storage;
+  }
+  return has_best_seen_;
+}
 
 double SurvivalNet::best_holdout_loss() const { return best_loss_.item<double>(); }
 
@@ -108,8 +127,9 @@ torch::nn::Sequential SurvivalNet::build(int64_t in_features) const {
 void SurvivalNet::prepare(const Dataset& train) {
   std::vector<int64_t> all(static_cast<std::size_t>(train.size()));
   for (int64_t i = 0; i < train.size(); ++i) all[static_cast<std::size_t>(i)] = i;
-  const Batch b = train.get(all);
+  const Batch b = batch_on(train.get(all), torch::kCPU);  // whole-split statistics on the CPU
   const auto& x = b.at("x");
+  const torch::Device dev = device();                    // their results where the model is
   torch::NoGradGuard no_grad;
   if (options_.standardize) {
     // Indicator columns (only 0 and 1 in training) stay as they are, as pycox's
@@ -117,20 +137,21 @@ void SurvivalNet::prepare(const Dataset& train) {
     // scale 1 rather than dividing by zero.
     auto binary = ((x == 0) | (x == 1)).all(0);
     auto sd = x.std(0, /*unbiased=*/false);
-    mean_.set_(torch::where(binary, torch::zeros_like(sd), x.mean(0)));
-    scale_.set_(torch::where(binary | (sd <= 0), torch::ones_like(sd), sd));
+    mean_.set_(torch::where(binary, torch::zeros_like(sd), x.mean(0)).to(dev));
+    scale_.set_(torch::where(binary | (sd <= 0), torch::ones_like(sd), sd).to(dev));
   } else {
-    mean_.set_(torch::zeros({x.size(1)}));
-    scale_.set_(torch::ones({x.size(1)}));
+    mean_.set_(torch::zeros({x.size(1)}, mean_.options()));
+    scale_.set_(torch::ones({x.size(1)}, scale_.options()));
   }
   net_ = replace_module("net", build(x.size(1)));
+  net_->to(dev);
   const auto state = net_state();
   for (std::size_t k = 0; k < best_.size(); ++k) best_[k].second.set_(state[k].second.detach().clone());
   has_best_.fill_(0);
   best_loss_.fill_(std::numeric_limits<double>::infinity());
   std::string text;
   if (const auto* table = dynamic_cast<const data::SurvivalTable*>(&train)) text = table->encoding().to_yaml();
-  encoding_.set_(torch::from_blob(text.data(), {static_cast<int64_t>(text.size())}, torch::kUInt8).clone());
+  encoding_.set_(torch::from_blob(text.data(), {static_cast<int64_t>(text.size())}, torch::kUInt8).clone().to(dev));
   prepare_grid(b.at("duration"), b.at("event"));
 }
 
@@ -140,7 +161,7 @@ void SurvivalNet::refresh(const Dataset& train) {
   const auto& holdout = *table->holdout();
   std::vector<int64_t> all(static_cast<std::size_t>(holdout.size()));
   for (int64_t i = 0; i < holdout.size(); ++i) all[static_cast<std::size_t>(i)] = i;
-  const Batch b = holdout.get(all);
+  const Batch b = batch_on(holdout.get(all), device());  // a loss under the current weights: on the device
   torch::NoGradGuard no_grad;
   const bool was_training = is_training();
   net_->eval();
@@ -177,7 +198,7 @@ torch::Tensor SurvivalNet::forward_best(const torch::Tensor& x) const {
 
 void SurvivalNet::set_grid(const torch::Tensor& grid) {
   torch::NoGradGuard no_grad;
-  grid_.set_(grid.to(torch::kFloat32).contiguous().clone());
+  grid_.set_(grid.to(grid_.device(), torch::kFloat32, /*non_blocking=*/false, /*copy=*/true).contiguous());
 }
 
 torch::Tensor SurvivalNet::inputs(const torch::Tensor& x) const {
@@ -188,9 +209,11 @@ torch::Tensor SurvivalNet::inputs(const torch::Tensor& x) const {
   return (x - mean_) / scale_;
 }
 
-torch::Tensor SurvivalNet::forward(const Batch& batch) {
-  if (!is_training() && has_best()) return forward_best(inputs(batch.at("x")));
-  return net_->forward(inputs(batch.at("x")));
+torch::Tensor SurvivalNet::forward(const Batch& batch) { return forward_features(batch.at("x")); }
+
+torch::Tensor SurvivalNet::forward_features(const torch::Tensor& x) {
+  if (!is_training() && has_best()) return forward_best(inputs(x));
+  return net_->forward(inputs(x));
 }
 
 MetricSums SurvivalNet::metrics(const Batch& batch, const torch::Tensor& output) {
@@ -205,13 +228,14 @@ torch::Tensor SurvivalNet::metric_rows(const Batch& batch, const torch::Tensor& 
       .to(torch::kFloat64);
 }
 
-std::map<std::string, double> SurvivalNet::whole_set_metrics(const torch::Tensor& rows) {
+std::map<std::string, double> SurvivalNet::whole_set_metrics(const torch::Tensor& device_rows) {
+  const auto rows = device_rows.to(torch::kCPU, torch::kFloat64);  // read through host pointers below
   const auto durations = column(rows, 0);
   const auto event_values = column(rows, 1);
   const auto risk_values = column(rows, 2);
   std::vector<bool> events(event_values.size());
   for (std::size_t i = 0; i < events.size(); ++i) events[i] = event_values[i] > 0.5;
-  auto grid = grid_.to(torch::kFloat64).contiguous();
+  auto grid = grid_.to(torch::kCPU, torch::kFloat64).contiguous();
   survival::SurvivalCurves curves;
   curves.linear = interpolates();
   curves.times.assign(grid.data_ptr<double>(), grid.data_ptr<double>() + grid.numel());

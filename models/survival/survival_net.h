@@ -21,6 +21,12 @@
 /// uses the best weights (validation, eval, predict, the Breslow baseline), while
 /// training goes on with the current ones: the checkpoint at the end holds the
 /// best epoch's network, as pycox's early stopping with best-weights reloading.
+///
+/// Devices: prepare() and refresh() compute over whole splits on the CPU
+/// (statistics, grids, a baseline hazard) and put their results in buffers on
+/// the model's device, so they may run before or after `to(device)`; only
+/// forward (and a holdout loss) runs on that device. Batches given to forward,
+/// loss and metrics must be on the model's device.
 #include <torch/torch.h>
 #include <yaml-cpp/yaml.h>
 
@@ -79,16 +85,22 @@ class SurvivalNet : public Model, public SurvivalPredictor {
   /// The training data's feature encoding (data::FeatureEncoding::to_yaml), empty if unknown.
   std::string feature_encoding() const;
   /// Whether forward() in evaluation mode uses weights chosen on a holdout.
+  /// Reads the device only when the flag's buffer has changed since the last call.
   bool has_best() const;
   /// The lowest holdout loss so far (infinity before the first).
   double best_holdout_loss() const;
  protected:
-  /// Sets the time grid (and any other buffer) from the training durations and events.
+  /// Sets the time grid (and any other buffer) from the training durations and
+  /// events, given on the CPU.
   virtual void prepare_grid(const torch::Tensor& duration, const torch::Tensor& event) = 0;
-  /// Replaces the grid buffer's contents (and shape) in place.
+  /// Replaces the grid buffer's contents (and shape) in place, on the buffer's device.
   void set_grid(const torch::Tensor& grid);
   /// Standardised features of a batch.
   torch::Tensor inputs(const torch::Tensor& x) const;
+  /// forward() for features "x" alone, which must be on device().
+  torch::Tensor forward_features(const torch::Tensor& x);
+  /// Where the model's parameters and buffers are.
+  torch::Device device() const { return has_best_.device(); }
 
  private:
   torch::nn::Sequential build(int64_t in_features) const;
@@ -103,6 +115,10 @@ class SurvivalNet : public Model, public SurvivalPredictor {
   torch::Tensor mean_, scale_, grid_, encoding_;
   std::vector<std::pair<std::string, torch::Tensor>> best_;  ///< net_state() name -> its best_* buffer
   torch::Tensor has_best_, best_loss_;
+  // has_best()'s host copy of has_best_, and the buffer's version and storage it was read from.
+  mutable bool has_best_seen_ = false;
+  mutable int64_t has_best_version_ = -1;
+  mutable const void* has_best_storage_ = nullptr;
 };
 
 }  // namespace tandem::models

@@ -296,12 +296,43 @@ TEST(LogisticRegressionModel, OriginalScaleCoefficientsGiveTheSameMargins) {
   EXPECT_NEAR(z, c[0] * 3.0 + c[1] * 5.0 + c[2], 1e-12);
 }
 
+TEST(LogisticRegressionModel, TheMinibatchModelWorksOnAGpu_CUDA) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const torch::Device gpu(torch::kCUDA, 0);
+  Problem pr;
+  LogisticOptions o;
+  o.features = kCols;
+  o.penalty = penalty(0.02, 0.5);
+  LogisticRegression cpu(o), on_gpu(o);
+  const Vec w = {0.3, -0.2, 0.1, 0.05, -0.4, 0.2, 0.1};
+  cpu.set_coefficients(w);
+  on_gpu.to(gpu);
+  on_gpu.set_coefficients(w);  // host values into device tensors
+  EXPECT_EQ(on_gpu.coefficients(), w);
+  Batch b, g;
+  b.size = g.size = kRows;
+  b.fields["x"] = pr.data.x;
+  b.fields["y"] = pr.data.y;
+  g.fields["x"] = pr.data.x.to(gpu);
+  g.fields["y"] = pr.data.y.to(gpu);
+  torch::NoGradGuard no_grad;
+  const auto z_cpu = cpu.forward(b), z_gpu = on_gpu.forward(g);
+  EXPECT_TRUE(z_gpu.is_cuda());
+  EXPECT_NEAR(on_gpu.loss(g, z_gpu).item<double>(), cpu.loss(b, z_cpu).item<double>(), 1e-12);
+  EXPECT_NEAR(on_gpu.whole_set_metrics(on_gpu.metric_rows(g, z_gpu)).at("auc"),
+              cpu.whole_set_metrics(cpu.metric_rows(b, z_cpu)).at("auc"), 1e-12);
+  const auto a = cpu.original_scale_coefficients(), c = on_gpu.original_scale_coefficients();
+  for (std::size_t j = 0; j < a.size(); ++j) EXPECT_NEAR(a[j], c[j], 1e-12);
+}
+
 // ---- world 1 and world 2 -------------------------------------------------
 
 /// Each solver on this rank's shard; rank 0 writes the solutions to TEST_OUT.
 TANDEM_TEST_WORKER(logistic_fit) {
   const auto world = dist::world_from_env();
-  auto comm = dist::connect(world, {"gloo", std::chrono::seconds(60)});
+  dist::DistOptions gloo;
+  gloo.timeout = std::chrono::seconds(60);  // the default backend, gloo
+  auto comm = dist::connect(world, gloo);
   const auto [begin, end] = data::shard_range(kRows, world.rank, world.world_size);
   Shard s = rows(begin, end);
   ShardLoss loss(s.x, s.y, true, kRows, *comm, 512);

@@ -271,5 +271,90 @@ TEST(SurvivalModels, RankSubjectsLikeTheTrueHazardOnSyntheticData) {
   }
 }
 
+void expect_all_on(torch::nn::Module& m, const torch::Device& device) {
+  for (const auto& p : m.named_parameters()) EXPECT_EQ(p.value().device(), device) << p.key();
+  for (const auto& b : m.named_buffers()) EXPECT_EQ(b.value().device(), device) << b.key();
+}
+
+std::vector<int64_t> every_index(const Dataset& d) {
+  std::vector<int64_t> i(static_cast<std::size_t>(d.size()));
+  for (std::size_t k = 0; k < i.size(); ++k) i[k] = static_cast<int64_t>(k);
+  return i;
+}
+
+TEST(SurvivalModels, HasBestFollowsACheckpointLoadedAfterItWasAsked) {
+  // has_best() keeps a host copy of its buffer; a checkpoint copied into the
+  // buffer afterwards must still be seen.
+  const auto dir = test::make_temp_dir("survival_best");
+  auto data = data::make_synthetic_survival({200, 50, 5, false, 1.5, 10, 15, 3});
+  auto train = std::static_pointer_cast<data::SurvivalTable>(data.train);
+  train->set_holdout(std::static_pointer_cast<data::SurvivalTable>(data.val));
+  torch::manual_seed(0);
+  auto trained = create_model(section("deepsurv", "hidden: [6], dropout: 0.0"));
+  trained->prepare(*train);
+  trained->refresh(*train);
+  ASSERT_TRUE(dynamic_cast<SurvivalNet&>(*trained).has_best());
+  const auto path = std::filesystem::path(dir) / "best.pt";
+  save_checkpoint(path, *trained, nullptr, {});
+  torch::manual_seed(1);
+  auto loaded = create_model(section("deepsurv", "hidden: [6], dropout: 0.0"));
+  train->set_holdout(nullptr);
+  loaded->prepare(*train);
+  auto& net = dynamic_cast<SurvivalNet&>(*loaded);
+  EXPECT_FALSE(net.has_best());
+  load_model_state(path, *loaded);
+  EXPECT_TRUE(net.has_best());
+  trained->eval();
+  loaded->eval();
+  const auto probe = data.val->get({0, 1, 2});
+  EXPECT_TRUE(torch::equal(trained->forward(probe), loaded->forward(probe)));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(SurvivalModels, BuffersFollowTheModelToTheGpu_CUDA) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const torch::Device gpu(torch::kCUDA, 0);
+  for (const std::string type : {"deepsurv", "logistic_hazard"}) {
+    SCOPED_TRACE(type);
+    auto data = data::make_synthetic_survival({300, 100, 5, false, 1.5, 10, 15, 5});
+    auto train = std::static_pointer_cast<data::SurvivalTable>(data.train);
+    train->set_holdout(std::static_pointer_cast<data::SurvivalTable>(data.val));
+    std::shared_ptr<Model> models[2];
+    for (int k = 0; k < 2; ++k) {
+      torch::manual_seed(0);
+      models[k] = create_model(section(type, "hidden: [8], dropout: 0.0"));
+      models[k]->prepare(*train);  // on the CPU, as the Trainer does before moving the model
+    }
+    auto& cpu = *models[0];
+    auto& gpu_model = *models[1];
+    gpu_model.to(gpu);
+    cpu.refresh(*train);
+    gpu_model.refresh(*train);  // holdout loss on the GPU, the baseline summed on the CPU
+    expect_all_on(gpu_model, gpu);
+    cpu.eval();
+    gpu_model.eval();
+    const Batch probe = data.val->get(every_index(*data.val));
+    Batch on_gpu{{}, probe.size};
+    for (const auto& [name, t] : probe.fields) on_gpu.fields.emplace(name, t.to(gpu));
+    auto& a = dynamic_cast<SurvivalNet&>(cpu);
+    auto& b = dynamic_cast<SurvivalNet&>(gpu_model);
+    ASSERT_TRUE(b.has_best());
+    const auto out_a = cpu.forward(probe), out_b = gpu_model.forward(on_gpu);
+    EXPECT_TRUE(out_b.is_cuda());
+    EXPECT_TRUE(torch::allclose(out_a, out_b.cpu(), 1e-4, 1e-5));
+    EXPECT_TRUE(torch::allclose(a.survival(out_a), b.survival(out_b).cpu(), 1e-4, 1e-5));
+    EXPECT_TRUE(torch::allclose(a.time_grid(), b.time_grid().cpu()));
+    const auto metrics_a = a.whole_set_metrics(a.metric_rows(probe, out_a));
+    const auto metrics_b = b.whole_set_metrics(b.metric_rows(on_gpu, out_b));
+    EXPECT_NEAR(metrics_a.at("c_index"), metrics_b.at("c_index"), 1e-3);
+    EXPECT_EQ(b.feature_encoding(), a.feature_encoding());
+    // prepare() on a model already on the GPU keeps everything there.
+    auto late = create_model(section(type, "hidden: [8], dropout: 0.0"));
+    late->to(gpu);
+    late->prepare(*train);
+    expect_all_on(*late, gpu);
+  }
+}
+
 }  // namespace
 }  // namespace tandem::models

@@ -76,7 +76,9 @@ std::vector<torch::Tensor> reference(Reference kind) {
 
 TANDEM_TEST_WORKER(deepsurv_ddp) {
   auto world = dist::world_from_env();
-  auto comm = dist::connect(world, {"gloo", std::chrono::seconds(60)});
+  dist::DistOptions gloo;
+  gloo.timeout = std::chrono::seconds(60);  // the default backend, gloo
+  auto comm = dist::connect(world, gloo);
   auto data = synthetic();
   auto m = fresh_deepsurv(*data.train);
   ddp::DistributedDataParallel ddp(*m, *comm);
@@ -132,7 +134,9 @@ MetricValues evaluate_logistic_hazard(dist::Communicator& comm) {
 
 TANDEM_TEST_WORKER(survival_eval) {
   auto world = dist::world_from_env();
-  auto comm = dist::connect(world, {"gloo", std::chrono::seconds(60)});
+  dist::DistOptions gloo;
+  gloo.timeout = std::chrono::seconds(60);  // the default backend, gloo
+  auto comm = dist::connect(world, gloo);
   const auto metrics = evaluate_logistic_hazard(*comm);
   std::ofstream(std::string(std::getenv("TEST_OUT_DIR")) + "/rank" + std::to_string(world.rank) + ".txt")
       << std::setprecision(17) << metrics.at("c_index") << " " << metrics.at("td_concordance") << " "
