@@ -6,7 +6,7 @@
 
 #include "framework/core/error.h"
 #include "framework/dist/communicator.h"
-#include "framework/train/checkpoint.h"
+#include "framework/train/model_checkpoint.h"
 #include "framework/train/trainer.h"
 #include "tools/commands.h"
 #include "tools/recipe_schema.h"
@@ -29,11 +29,18 @@ void add_eval_command(CLI::App& app, Action& action) {
   cmd->add_option("--batch-size", args->batch_size, "Samples per batch")->check(CLI::Range(1, 1 << 20));
   cmd->callback([&action, args] {
     action = [args] {
-      const auto path = resolve_checkpoint(args->checkpoint);
-      const auto info = read_checkpoint_info(path);
+      for (const auto& o : args->overrides) {
+        if (o.rfind("data.", 0) != 0) {
+          throw BadInput(fmt::format("{}: eval takes data overrides only (data.key=value); the model is the "
+                                     "checkpoint's",
+                                     o));
+        }
+      }
+      const LoadedModel loaded = load_model_from_checkpoint(args->checkpoint);
+      const auto& path = loaded.path;
+      const auto& info = loaded.info;
+      auto& model = loaded.model;
       auto recipe = recipe::load_text(info.config_yaml, path.string() + " (config)", args->overrides, recipe_schema());
-      auto model = create_model(recipe.config["model"]);
-      load_model_state(path, *model);
       DataSplits data = load_dataset(recipe.config["data"]);
       auto set = args->split == "train" ? data.train : data.val;
       if (!set) throw BadInput("the data set has no '" + args->split + "' split (is data.val_fraction 0?)");

@@ -41,21 +41,6 @@ const char* safetensors_dtype(at::ScalarType t) {
   }
 }
 
-/// Walks a saved module (Module::save): tensors under their dotted state_dict
-/// names ("lstm.weight_ih_l0"), parameters and buffers alike.
-void collect(torch::serialize::InputArchive& archive, const std::string& prefix,
-             std::vector<std::pair<std::string, torch::Tensor>>& out) {
-  for (const auto& key : archive.keys()) {
-    torch::Tensor t;
-    if (archive.try_read(key, t) || archive.try_read(key, t, /*is_buffer=*/true)) {
-      out.emplace_back(prefix + key, t);
-      continue;
-    }
-    torch::serialize::InputArchive child;
-    if (archive.try_read(key, child)) collect(child, prefix + key + ".", out);
-  }
-}
-
 }  // namespace
 
 void add_export_command(CLI::App& app, Action& action) {
@@ -73,12 +58,9 @@ void add_export_command(CLI::App& app, Action& action) {
   cmd->callback([&action, args] {
     action = [args] {
       const auto path = resolve_checkpoint(args->checkpoint);
-      const auto info = read_checkpoint_info(path);  // verifies the checksum first
-      torch::serialize::InputArchive archive, model;
-      archive.load_from(path.string());
-      archive.read("model", model);
-      std::vector<std::pair<std::string, torch::Tensor>> tensors;
-      collect(model, "", tensors);
+      Checkpoint checkpoint(path);  // verifies the checksum; reads onto the CPU whatever device wrote it
+      const CheckpointInfo& info = checkpoint.info();
+      auto tensors = checkpoint.model_tensors();
       std::sort(tensors.begin(), tensors.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
 
       nlohmann::ordered_json header;

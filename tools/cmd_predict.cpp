@@ -9,8 +9,7 @@
 #include "data/survival/survival_csv.h"
 #include "framework/core/error.h"
 #include "framework/recipe/recipe.h"
-#include "framework/train/checkpoint.h"
-#include "framework/train/model.h"
+#include "framework/train/model_checkpoint.h"
 #include "tools/commands.h"
 
 namespace tandem::cli {
@@ -30,21 +29,17 @@ void add_predict_command(CLI::App& app, Action& action) {
   cmd->add_flag("--risk", args->risk, "Write one risk score per row instead of survival curves");
   cmd->callback([&action, args] {
     action = [args] {
-      const auto path = resolve_checkpoint(args->checkpoint);
-      const auto info = read_checkpoint_info(path);
-      const YAML::Node config = YAML::Load(info.config_yaml);
-      auto model = create_model(config["model"]);
-      load_model_state(path, *model);
-      auto* predictor = dynamic_cast<SurvivalPredictor*>(model.get());
-      if (predictor == nullptr) {
-        throw BadInput(fmt::format("model '{}' does not predict survival", config["model"]["type"].as<std::string>()));
-      }
+      const LoadedModel loaded = load_model_from_checkpoint(args->checkpoint);  // on the CPU
+      const auto& path = loaded.path;
+      const YAML::Node& config = loaded.config;
+      auto& model = loaded.model;
+      auto* predictor = &loaded.as<SurvivalPredictor>("predict survival");
       // The training data's encoding travels in the checkpoint: the training file is not read again.
       // Survival models keep it as YAML bytes in the buffer "feature_encoding" (models/survival/survival_net.h).
       std::string encoding_text;
       const auto buffers = model->named_buffers(/*recurse=*/false);
       if (const auto* bytes = buffers.find("feature_encoding")) {
-        auto b = bytes->to(torch::kUInt8).contiguous();
+        auto b = bytes->to(torch::kCPU, torch::kUInt8).contiguous();
         encoding_text.assign(reinterpret_cast<const char*>(b.data_ptr<uint8_t>()), static_cast<std::size_t>(b.numel()));
       }
       if (encoding_text.empty()) {
@@ -65,7 +60,6 @@ void add_predict_command(CLI::App& app, Action& action) {
       auto table = data::encode_survival_csv(file, rows, encoding, options, /*with_outcome=*/false);
 
       torch::NoGradGuard no_grad;
-      model->eval();
       std::vector<int64_t> all(rows.size());
       std::iota(all.begin(), all.end(), 0);
       const Batch batch = table->get(all);
@@ -73,14 +67,19 @@ void add_predict_command(CLI::App& app, Action& action) {
       std::FILE* sink = args->output.empty() ? stdout : std::fopen(args->output.c_str(), "w");
       if (sink == nullptr) throw BadInput(fmt::format("--output {}: cannot write", args->output));
       if (args->risk) {
-        auto r = predictor->risk(out).to(torch::kFloat64).contiguous();
+        const auto r = predictor->risk(out).to(torch::kCPU, torch::kFloat64).contiguous();
+        const auto ra = r.accessor<double, 1>();
         std::fprintf(sink, "line,risk\n");
-        for (std::size_t i = 0; i < rows.size(); ++i) std::fprintf(sink, "%lld,%.9g\n", static_cast<long long>(file.line(static_cast<int64_t>(i))), r[i].item<double>());
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+          std::fprintf(sink, "%lld,%.9g\n", static_cast<long long>(file.line(static_cast<int64_t>(i))),
+                       ra[static_cast<int64_t>(i)]);
+        }
       } else {
-        auto s = predictor->survival(out).to(torch::kFloat64).contiguous();
-        auto grid = predictor->time_grid().to(torch::kFloat64).contiguous();
+        auto s = predictor->survival(out).to(torch::kCPU, torch::kFloat64).contiguous();
+        const auto grid = predictor->time_grid().to(torch::kCPU, torch::kFloat64).contiguous();
+        const auto ga = grid.accessor<double, 1>();
         std::fprintf(sink, "line");
-        for (int64_t k = 0; k < grid.numel(); ++k) std::fprintf(sink, ",S(%.9g)", grid[k].item<double>());
+        for (int64_t k = 0; k < grid.numel(); ++k) std::fprintf(sink, ",S(%.9g)", ga[k]);
         std::fprintf(sink, "\n");
         auto sa = s.accessor<double, 2>();
         for (std::size_t i = 0; i < rows.size(); ++i) {

@@ -6,8 +6,7 @@
 
 #include "data/names/names_dataset.h"
 #include "framework/core/error.h"
-#include "framework/train/checkpoint.h"
-#include "framework/train/model.h"
+#include "framework/train/model_checkpoint.h"
 #include "tools/commands.h"
 
 namespace tandem::cli {
@@ -33,15 +32,9 @@ void add_sample_command(CLI::App& app, Action& action) {
   cmd->add_flag("--novel", args->novel, "Drop samples that appear in the training data");
   cmd->callback([&action, args] {
     action = [args] {
-      const auto path = resolve_checkpoint(args->checkpoint);
-      const auto info = read_checkpoint_info(path);
-      const YAML::Node config = YAML::Load(info.config_yaml);
-      auto model = create_model(config["model"]);
-      load_model_state(path, *model);
-      auto* generator = dynamic_cast<TextGenerator*>(model.get());
-      if (generator == nullptr) {
-        throw BadInput(fmt::format("model '{}' does not generate text", config["model"]["type"].as<std::string>()));
-      }
+      const LoadedModel loaded = load_model_from_checkpoint(args->checkpoint);  // on the CPU
+      const YAML::Node& config = loaded.config;
+      auto* generator = &loaded.as<TextGenerator>("generate text");
       std::set<std::string> known;
       if (args->novel) {
         if (config["data"]["type"].as<std::string>() != "names") {

@@ -2,8 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "data/names/char_windows.h"
 #include "data/text/alphabet.h"
+#include "framework/core/error.h"
+#include "framework/train/model_checkpoint.h"
+#include "tests/support/multiprocess.h"
 
 namespace tandem::models {
 namespace {
@@ -108,6 +113,59 @@ TEST(CharLstm, LearnsASingleName) {
   o.count = 3;
   o.temperature = 0.1;
   EXPECT_EQ(m.generate(o), (std::vector<std::string>{"rex", "rex", "rex"}));
+}
+
+TEST(CharLstm, RebuildsFromACheckpointOnTheCpuAndSamplesAsTheOriginal) {
+  const std::filesystem::path dir = test::make_temp_dir("char_lstm_checkpoint");
+  torch::manual_seed(0);
+  const YAML::Node model_section = YAML::Load("{type: char_lstm, context: 4, hidden: 16, layers: 2, dropout: 0.0}");
+  CharLstm original(model_section);
+  YAML::Node config;
+  config["model"] = model_section;
+  save_checkpoint(checkpoint_path(dir, 7), original, nullptr, {{0, 7, 7}, YAML::Dump(config), "test"});
+
+  const LoadedModel loaded = load_model_from_checkpoint(dir);  // a folder: its newest checkpoint
+  EXPECT_EQ(loaded.path, checkpoint_path(dir, 7));
+  EXPECT_EQ(loaded.info.position.global_step, 7);
+  EXPECT_EQ(loaded.type(), "char_lstm");
+  EXPECT_FALSE(loaded.model->is_training());
+  for (const auto& p : loaded.model->parameters()) EXPECT_TRUE(p.is_cpu());
+  GenerateOptions o;
+  o.count = 5;
+  o.seed = 11;
+  EXPECT_EQ(loaded.as<TextGenerator>("generate text").generate(o), original.generate(o));
+  try {
+    loaded.as<SurvivalPredictor>("predict survival");
+    FAIL() << "a char_lstm predicts no survival";
+  } catch (const BadInput& e) {
+    EXPECT_STREQ(e.what(), "model 'char_lstm' does not predict survival");
+  }
+  EXPECT_THROW(load_model_from_checkpoint(dir / "missing"), BadInput);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(CharLstm, SamplesTheSameNamesOnTheCpuAndOnAGpu_CUDA) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  // TF32 in cuDNN's LSTM moves probabilities by about 1e-3, enough to change a
+  // draw now and then; in full float32 the two devices differ by rounding only.
+  const bool tf32 = at::globalContext().allowTF32CuDNN();
+  at::globalContext().setAllowTF32CuDNN(false);
+  torch::manual_seed(0);
+  CharLstm cpu(small()), gpu(small());
+  {
+    torch::NoGradGuard g;
+    const auto from = cpu.parameters(), to = gpu.parameters();
+    for (std::size_t i = 0; i < from.size(); ++i) to[i].copy_(from[i]);
+  }
+  gpu.to(torch::Device(torch::kCUDA, 0));
+  GenerateOptions o;
+  o.count = 32;
+  o.seed = 7;
+  o.prefix = "b";
+  const auto on_cpu = cpu.generate(o), on_gpu = gpu.generate(o);
+  at::globalContext().setAllowTF32CuDNN(tf32);
+  EXPECT_EQ(on_cpu, on_gpu);
+  for (const auto& p : gpu.parameters()) EXPECT_TRUE(p.is_cuda()) << "sampling leaves the model where it is";
 }
 
 }  // namespace
