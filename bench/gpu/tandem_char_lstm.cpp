@@ -20,8 +20,6 @@
 #include <torch/version.h>
 #include <yaml-cpp/yaml.h>
 
-#include <ATen/autocast_mode.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -37,8 +35,10 @@
 #include "framework/ddp/distributed_data_parallel.h"
 #include "framework/dist/communicator.h"
 #include "framework/dist/world.h"
+#include "framework/train/device.h"
 #include "framework/train/model.h"
 #include "framework/train/optimizer.h"
+#include "framework/train/precision.h"
 
 namespace {
 
@@ -56,60 +56,6 @@ struct Args {
   int threads = 0;
   std::string recipe = std::string(TANDEM_SOURCE_DIR) + "/recipes/char_lstm.yaml";
   std::string names = std::string(TANDEM_SOURCE_DIR) + "/data/corpora/names.txt";
-};
-
-/// Mixed precision for the forward pass and the loss, as PyTorch's
-/// `with torch.autocast(device, dtype=torch.bfloat16):` does it: the autocast
-/// dispatch key of the device on, its lower-precision dtype bf16, and the cast
-/// cache cleared when the outermost scope ends. Tandem's trainer gains this as
-/// `trainer.precision: bf16-mixed`; the benchmark needs it without the trainer.
-/// LibTorch 2.4 replaced the per-device functions (set_enabled,
-/// set_autocast_gpu_dtype, set_cpu_enabled) by ones taking the device type;
-/// the old ones remain in 2.x only as deprecated wrappers that warn.
-class AutocastScope {
- public:
-  AutocastScope(c10::DeviceType device, bool enabled) : device_(device), enabled_(enabled) {
-    if (!enabled_) return;
-    previous_enabled_ = is_enabled(device_);
-    previous_dtype_ = dtype(device_);
-    set_dtype(device_, at::kBFloat16);
-    set_enabled(device_, true);
-    at::autocast::increment_nesting();
-  }
-  ~AutocastScope() {
-    if (!enabled_) return;
-    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-    set_enabled(device_, previous_enabled_);
-    set_dtype(device_, previous_dtype_);
-  }
-  AutocastScope(const AutocastScope&) = delete;
-  AutocastScope& operator=(const AutocastScope&) = delete;
-
- private:
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-  static bool is_enabled(c10::DeviceType d) { return at::autocast::is_autocast_enabled(d); }
-  static void set_enabled(c10::DeviceType d, bool on) { at::autocast::set_autocast_enabled(d, on); }
-  static at::ScalarType dtype(c10::DeviceType d) { return at::autocast::get_autocast_dtype(d); }
-  static void set_dtype(c10::DeviceType d, at::ScalarType t) { at::autocast::set_autocast_dtype(d, t); }
-#else
-  static bool is_enabled(c10::DeviceType d) {
-    return d == c10::kCUDA ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
-  }
-  static void set_enabled(c10::DeviceType d, bool on) {
-    d == c10::kCUDA ? at::autocast::set_enabled(on) : at::autocast::set_cpu_enabled(on);
-  }
-  static at::ScalarType dtype(c10::DeviceType d) {
-    return d == c10::kCUDA ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype();
-  }
-  static void set_dtype(c10::DeviceType d, at::ScalarType t) {
-    d == c10::kCUDA ? at::autocast::set_autocast_gpu_dtype(t) : at::autocast::set_autocast_cpu_dtype(t);
-  }
-#endif
-
-  c10::DeviceType device_;
-  bool enabled_;
-  bool previous_enabled_ = false;
-  at::ScalarType previous_dtype_ = at::kFloat;
 };
 
 void synchronize(const torch::Device& device) {
@@ -176,14 +122,15 @@ nlohmann::json measure(const YAML::Node& recipe, const tandem::data::CharWindows
   optim.lr = recipe["optim"]["lr"].as<double>();
   auto optimizer = tandem::make_optimizer(optim, model->parameters());
   const tandem::Batch batch = make_batch(windows, batch_size, device);
-  const bool bf16 = precision == "bf16";
+  // The trainer's own mixed precision: bf16 is trainer.precision=bf16-mixed.
+  const tandem::MixedPrecision mixed(precision == "bf16" ? "bf16-mixed" : "32", device);
 
   auto step = [&]() {
     ddp.zero_grad();
     ddp.before_forward();
     torch::Tensor loss;
     {
-      AutocastScope autocast(device.type(), bf16);
+      const auto autocast = mixed.autocast();
       loss = model->loss(batch, model->forward(batch));
     }
     loss.backward();
@@ -208,24 +155,13 @@ nlohmann::json measure(const YAML::Node& recipe, const tandem::data::CharWindows
           {"comm", comm.backend()}};
 }
 
-torch::Device resolve_device(const std::string& requested) {
-  const bool cuda = torch::cuda::is_available();
-  if (requested == "cpu" || (requested == "auto" && !cuda)) return torch::Device(torch::kCPU);
-  if (!cuda) {
-    throw std::invalid_argument("--device cuda: this process sees no CUDA device (a CPU-only LibTorch, no GPU, or "
-                                "CUDA_VISIBLE_DEVICES hides them); use --device cpu");
-  }
-  const char* local_rank = std::getenv("LOCAL_RANK");
-  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(local_rank ? std::atoi(local_rank) : 0));
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"Tandem's side of the GPU benchmark: char_lstm under Tandem DDP at world 1, one JSON line per "
                "measurement (bench/gpu/run.sh puts PyTorch beside it)"};
   Args a;
-  app.add_option("--device", a.device, "auto | cuda | cpu (cuda is cuda:LOCAL_RANK)");
+  app.add_option("--device", a.device, "auto | cuda | cpu | cuda:N, as trainer.device (cuda is cuda:LOCAL_RANK)");
   app.add_option("--batches", a.batches, "batch sizes")->delimiter(',');
   app.add_option("--precisions", a.precisions, "fp32 and/or bf16 (bf16 autocast for forward and loss)")
       ->delimiter(',')
@@ -243,14 +179,18 @@ int main(int argc, char** argv) {
   try {
     tandem::tune_malloc_for_training();  // as `tandem train` does
     if (a.threads > 0) torch::set_num_threads(a.threads);
-    const torch::Device device = resolve_device(a.device);
+    // As a worker resolves trainer.device: cuda is cuda:LOCAL_RANK.
+    const auto world = tandem::dist::world_from_env();
+    const torch::Device device =
+        tandem::resolve_device(a.device, tandem::device_context(world.local_rank, world.local_world_size));
+    tandem::make_current(device);
     if (device.is_cuda()) torch::cuda::synchronize(device.index());  // initialise the device before any timing
     const YAML::Node recipe = YAML::LoadFile(a.recipe);
     const tandem::data::CharWindows windows(tandem::data::read_names(a.names),
                                             recipe["model"]["context"].as<int64_t>());
     // World 1: dist::connect gives the local communicator, whose collectives
     // are complete at once; DDP still runs its buckets and hooks.
-    auto comm = tandem::dist::connect(tandem::dist::world_from_env(), tandem::dist::DistOptions{});
+    auto comm = tandem::dist::connect(world, tandem::dist::DistOptions{});
     std::cout << nlohmann::json{{"side", "tandem"}, {"torch", TORCH_VERSION}, {"device", device.str()},
                                 {"threads", torch::get_num_threads()}, {"windows_in_corpus", windows.size()},
                                 {"comm", comm->backend()}}
