@@ -99,7 +99,9 @@ struct Trainer::Impl {
   RunPlan make_plan() const;
   void announce() const;
   void write_start_record(const TrainingPosition& start_at);
-  TrainingPosition resume(const std::filesystem::path& checkpoint);
+  TrainingPosition resume(const std::filesystem::path& path);
+  /// Every rank's `mine` (flattened), row r for rank r, on every rank: a collective.
+  torch::Tensor gather_rows(const torch::Tensor& mine) const;
   Outcome run_epoch(const std::vector<int64_t>& order);
   Outcome step(const std::vector<int64_t>& order);
   /// One optimizer step; returns this rank's loss summed over the step's samples, on the device.
@@ -174,36 +176,55 @@ MetricValues Trainer::evaluate(const Dataset& data, int64_t batch_size) {
 }
 
 void Trainer::Impl::save(const TrainingPosition& at, const std::string& as) {
-  // Every rank's generator state goes into the checkpoint (ranks draw
+  // Every rank's generator states go into the checkpoint (ranks draw
   // different dropout masks): a collective, so every rank comes here.
-  auto rng = at::detail::getDefaultCPUGenerator().get_state();
-  torch::Tensor rng_ranks = torch::empty({s.comm->size(), rng.numel()}, rng.options());
-  auto rows = rng_ranks.unbind(0);
-  s.comm->allgather(rows, rng)->wait();
+  const torch::Tensor rng_ranks = gather_rows(at::detail::getDefaultCPUGenerator().get_state());
+  const torch::Tensor device_rng = device_rng_state(s.device);  // undefined on the CPU
+  const torch::Tensor rng_cuda_ranks = device_rng.defined() ? gather_rows(device_rng) : torch::Tensor();
   if (!s.run_dir || !rank_zero.active()) return;
   s.model->refresh(*s.data.train);
   const auto path =
       as.empty() ? checkpoint_path(s.run_dir->checkpoints(), at.global_step) : s.run_dir->checkpoints() / as;
-  CheckpointInfo info{at, s.config_yaml, TANDEM_VERSION, s.comm->size(), rng_ranks, early->state(), best->state()};
+  CheckpointInfo info;
+  info.position = at;
+  info.config_yaml = s.config_yaml;
+  info.tandem_version = TANDEM_VERSION;
+  info.world_size = s.comm->size();
+  info.rng_cpu_ranks = rng_ranks;
+  info.rng_cuda_ranks = rng_cuda_ranks;
+  info.early_stopping = early->state();
+  info.best_checkpoint = best->state();
   save_checkpoint(path, *s.model, optimizer.get(), info);
   if (as.empty()) prune_checkpoints(s.run_dir->checkpoints(), s.trainer.keep_checkpoints);
   rank_zero.info("train", "checkpoint {}", path.string());
   for (const auto& cb : callbacks) cb->on_checkpoint(path);
 }
 
-TrainingPosition Trainer::Impl::resume(const std::filesystem::path& checkpoint) {
-  const CheckpointInfo info = read_checkpoint_info(checkpoint);
+torch::Tensor Trainer::Impl::gather_rows(const torch::Tensor& mine) const {
+  torch::Tensor all = torch::empty({s.comm->size(), mine.numel()}, mine.options());
+  auto rows = all.unbind(0);
+  s.comm->allgather(rows, mine.reshape({-1}))->wait();
+  return all;
+}
+
+TrainingPosition Trainer::Impl::resume(const std::filesystem::path& path) {
+  Checkpoint checkpoint(path);  // opened once: seal, archive, info
+  const CheckpointInfo& info = checkpoint.info();
   if (info.position.step_in_epoch >= plan.steps_per_epoch) {
     throw BadInput(fmt::format("{}: step {} of an epoch, but this recipe has {} steps per epoch; the data or batch "
                                "size changed since the checkpoint",
-                               checkpoint.string(), info.position.step_in_epoch, plan.steps_per_epoch));
+                               path.string(), info.position.step_in_epoch, plan.steps_per_epoch));
   }
   early->restore(info.early_stopping);
   best->restore(info.best_checkpoint);
-  load_model_state(checkpoint, *s.model);
-  const bool exact = load_training_state(checkpoint, *optimizer, s.comm->rank());
-  rank_zero.info("train", "resuming from {}: epoch {}, step {} of the epoch, global step {}", checkpoint.string(),
+  checkpoint.load_model(*s.model);
+  const bool exact = checkpoint.load_training(*optimizer, s.comm->rank(), s.device);
+  rank_zero.info("train", "resuming from {}: epoch {}, step {} of the epoch, global step {}", path.string(),
                  info.position.epoch + 1, info.position.step_in_epoch, info.position.global_step);
+  if (info.tandem_version != TANDEM_VERSION && rank_zero.active()) {
+    log_warn("train", "the checkpoint was written by Tandem {}, this is {}: resuming, but check the release notes",
+             info.tandem_version, TANDEM_VERSION);
+  }
   if (info.world_size != s.comm->size()) {
     if (rank_zero.active()) {
       log_warn("train", "the checkpoint was written by {} workers, this run has {}: the data is sharded "
