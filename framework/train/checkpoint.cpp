@@ -268,6 +268,11 @@ void save_checkpoint(const std::filesystem::path& path, torch::nn::Module& model
   if (info.rng_cuda_ranks.defined()) root.write("rng_cuda_ranks", host_copy(info.rng_cuda_ranks), /*is_buffer=*/true);
   write_watched(root, "early_stopping", info.early_stopping);
   write_watched(root, "best_checkpoint", info.best_checkpoint);
+  if (info.loss_scale) {
+    root.write("loss_scale", c10::IValue(info.loss_scale->scale));
+    root.write("loss_scale_good_steps", c10::IValue(info.loss_scale->good_steps));
+    root.write("loss_scale_skipped_steps", c10::IValue(info.loss_scale->skipped_steps));
+  }
   auto tmp = path;
   tmp += ".tmp";
   // Sealed with a CRC-32 (checkpoint_integrity.h) and fsynced before the rename.
@@ -304,6 +309,10 @@ Checkpoint::Checkpoint(const std::filesystem::path& path) : path_(path) {
   archive_.try_read("rng_cuda_ranks", info_.rng_cuda_ranks, /*is_buffer=*/true);
   info_.early_stopping = read_watched(archive_, "early_stopping");
   info_.best_checkpoint = read_watched(archive_, "best_checkpoint");
+  if (archive_.try_read("loss_scale", v)) {
+    info_.loss_scale = LossScale{v.toDouble(), read_int(archive_, "loss_scale_good_steps"),
+                                 read_int(archive_, "loss_scale_skipped_steps")};
+  }
 }
 
 void Checkpoint::load_model(torch::nn::Module& model) {

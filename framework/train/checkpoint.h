@@ -10,6 +10,7 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,6 +33,8 @@ struct CheckpointInfo {
   /// Every rank's CUDA generator state (device_rng_state of its device), row r
   /// for rank r, uint8 on the CPU; empty (undefined) when the run was on the CPU.
   torch::Tensor rng_cuda_ranks;
+  /// Loss scaling of a 16-mixed run; unset for the other precisions.
+  std::optional<LossScale> loss_scale;
 };
 
 /// Writes `model` (and `optimizer`'s state, when given) with `info`, every

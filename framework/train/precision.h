@@ -9,14 +9,9 @@
 #include <string>
 #include <vector>
 
-namespace tandem {
+#include "framework/train/position.h"  // LossScale
 
-/// The state of dynamic loss scaling, saved with checkpoints.
-struct LossScale {
-  double scale = 65536.0;        ///< the loss is multiplied by this before backward
-  int64_t good_steps = 0;        ///< finite steps in a row since the scale last changed
-  int64_t skipped_steps = 0;     ///< steps skipped for a non-finite gradient, over the run
-};
+namespace tandem {
 
 /// Dynamic loss scaling (torch.amp.GradScaler's rule) on any device.
 class LossScaler {

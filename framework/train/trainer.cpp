@@ -194,6 +194,7 @@ void Trainer::Impl::save(const TrainingPosition& at, const std::string& as) {
   info.rng_cuda_ranks = rng_cuda_ranks;
   info.early_stopping = early->state();
   info.best_checkpoint = best->state();
+  if (const LossScaler* scaler = precision.scaler()) info.loss_scale = scaler->state();
   save_checkpoint(path, *s.model, optimizer.get(), info);
   if (as.empty()) prune_checkpoints(s.run_dir->checkpoints(), s.trainer.keep_checkpoints);
   rank_zero.info("train", "checkpoint {}", path.string());
@@ -217,6 +218,7 @@ TrainingPosition Trainer::Impl::resume(const std::filesystem::path& path) {
   }
   early->restore(info.early_stopping);
   best->restore(info.best_checkpoint);
+  if (LossScaler* scaler = precision.scaler(); scaler && info.loss_scale) scaler->restore(*info.loss_scale);
   checkpoint.load_model(*s.model);
   const bool exact = checkpoint.load_training(*optimizer, s.comm->rank(), s.device);
   rank_zero.info("train", "resuming from {}: epoch {}, step {} of the epoch, global step {}", path.string(),
@@ -232,8 +234,8 @@ TrainingPosition Trainer::Impl::resume(const std::filesystem::path& path) {
                s.comm->size());
     }
   } else if (!exact) {
-    log_warn("train", "rank {}: the checkpoint holds no random state for this rank; dropout continues from rank 0's",
-             s.comm->rank());
+    log_warn("train", "rank {}: the checkpoint holds no random state of this rank's {}; dropout goes on, but not "
+             "bit for bit as it would have", s.comm->rank(), s.device.is_cuda() ? "CPU or GPU" : "CPU");
   }
   return info.position;
 }

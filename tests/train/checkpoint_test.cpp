@@ -230,6 +230,21 @@ TEST_F(Checkpoints, TheCudaRandomStateTableRoundTripsAndIsIgnoredOnTheCpu) {
   EXPECT_FALSE(load_training_state(path, opt_b, 1, torch::kCPU)) << "no CPU state for rank 1";
 }
 
+TEST_F(Checkpoints, TheLossScaleOfA16MixedRunRoundTripsAndIsAbsentOtherwise) {
+  Tiny a;
+  torch::optim::Adam opt(a.parameters(), torch::optim::AdamOptions(0.1));
+  CheckpointInfo info{{0, 1, 1}, "", ""};
+  save_checkpoint(checkpoint_path(dir_, 1), a, &opt, info);
+  EXPECT_FALSE(read_checkpoint_info(checkpoint_path(dir_, 1)).loss_scale.has_value());
+  info.loss_scale = LossScale{2048.0, 17, 3};
+  save_checkpoint(checkpoint_path(dir_, 2), a, &opt, info);
+  const auto read = read_checkpoint_info(checkpoint_path(dir_, 2));
+  ASSERT_TRUE(read.loss_scale.has_value());
+  EXPECT_DOUBLE_EQ(read.loss_scale->scale, 2048.0);
+  EXPECT_EQ(read.loss_scale->good_steps, 17);
+  EXPECT_EQ(read.loss_scale->skipped_steps, 3);
+}
+
 TEST_F(Checkpoints, LoadsAcrossDevicesIntoTheTensorsWhereTheyAre) {
   // From the CPU archive into tensors on another device (meta, see MetaLinear):
   // parameters, a buffer of another shape, and the optimizer state.
