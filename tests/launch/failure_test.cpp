@@ -16,14 +16,13 @@
 #include <filesystem>
 #include <fstream>
 #include <algorithm>
-#include <functional>
 #include <iostream>
 #include <random>
 #include <regex>
 #include <sstream>
-#include <thread>
 
 #include "tests/support/multiprocess.h"
+#include "tests/support/wait.h"
 
 namespace tandem {
 namespace {
@@ -38,14 +37,7 @@ std::string read(const fs::path& p) {
   return s.str();
 }
 
-bool wait_until(const std::function<bool()>& done, double seconds) {
-  const auto deadline = Clock::now() + std::chrono::duration<double>(seconds);
-  while (Clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return done();
-}
+using test::wait_until;
 
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 

@@ -11,18 +11,14 @@
 #include <fstream>
 
 #include "tests/support/multiprocess.h"
+#include "tests/support/tandem_command.h"
 
 namespace tandem {
 namespace {
 
 namespace fs = std::filesystem;
 
-using Run = test::CommandResult;
-
-/// Runs `tandem ARGS` with a time limit.
-Run tandem(const std::string& args, int timeout_s = 240) {
-  return test::run_command("timeout -k 5 " + std::to_string(timeout_s) + " " + std::string(TANDEM_EXE) + " " + args);
-}
+using test::tandem;
 
 std::string recipe(const std::string& name) { return std::string(TANDEM_SOURCE_DIR) + "/recipes/" + name; }
 

@@ -12,18 +12,14 @@
 #include <sstream>
 
 #include "tests/support/multiprocess.h"
+#include "tests/support/tandem_command.h"
 
 namespace tandem {
 namespace {
 
 namespace fs = std::filesystem;
 
-using Run = test::CommandResult;
-
-/// Runs `tandem ARGS` with a time limit.
-Run tandem(const std::string& args, int timeout_s = 240) {
-  return test::run_command("timeout -k 5 " + std::to_string(timeout_s) + " " + std::string(TANDEM_EXE) + " " + args);
-}
+using test::tandem;
 
 nlohmann::json last_epoch(const fs::path& run_dir) {
   std::ifstream in(run_dir / "metrics.jsonl");

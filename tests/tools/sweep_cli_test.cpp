@@ -8,15 +8,14 @@
 #include <sstream>
 
 #include "tests/support/multiprocess.h"
+#include "tests/support/tandem_command.h"
 
 namespace tandem {
 namespace {
 
 namespace fs = std::filesystem;
 
-test::CommandResult tandem(const std::string& args, int timeout_s = 240) {
-  return test::run_command("timeout -k 5 " + std::to_string(timeout_s) + " " + std::string(TANDEM_EXE) + " " + args);
-}
+using test::tandem;
 
 std::vector<std::string> lines_of(const fs::path& file) {
   std::ifstream in(file);
