@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "launch/failure_report.h"
+
 namespace tandem::launch {
 
 struct WorkerGroupSpec {
@@ -29,27 +31,12 @@ struct WorkerGroupSpec {
   double timeout_s = 0.0;               ///< stop the group after this long (0: no limit)
 };
 
-struct WorkerFailure {
-  int rank = -1;
-  int pid = 0;
-  int exit_code = 0;  ///< when it exited
-  int signal = 0;     ///< when a signal killed it
-  std::vector<std::string> tail;
-  int64_t time_us = 0;            ///< when it failed (Unix epoch, µs): from its error file, else when reaped
-  std::string error_type;         ///< from its error file (TORCHELASTIC_ERROR_FILE); empty without one
-  std::string error_message;
-  std::filesystem::path error_file;
-  std::vector<int> later_ranks;   ///< ranks that failed after it, in order
-  std::vector<int> stopped_ranks; ///< ranks still running that the launcher stopped (a hang's suspects)
-  std::string describe() const;  ///< "exit code 3" / "killed by signal 9 (SIGKILL)"
-};
-
 struct LaunchResult {
   int exit_code = 0;                  ///< 0, 1 on a worker failure, 128+signal when stopped by one
   int master_port = 0;                ///< the port used
   bool timed_out = false;             ///< stopped because spec.timeout_s passed
   bool preempted = false;             ///< SIGUSR1 reached the launcher and was passed on to the workers;
-                                      ///< exit_code 75 when they all stopped for it (0 if they had finished)
+                                      ///< kExitPreempted (75) when they all stopped for it (0 if they had finished)
   std::optional<WorkerFailure> failure;
 };
 

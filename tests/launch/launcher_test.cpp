@@ -13,6 +13,7 @@
 #include "framework/core/error.h"
 #include "launch/launch_options.h"
 #include "tests/support/multiprocess.h"
+#include "tests/support/wait.h"
 
 namespace tandem::launch {
 namespace {
@@ -92,14 +93,17 @@ TEST_F(Launcher, ATimeoutStopsTheGroup) {
   EXPECT_LT(std::chrono::duration<double>(Clock::now() - start).count(), 10.0);
 }
 
-// Rank 1 writes its error file at once but takes 0.8 s to exit; rank 0 fails
-// 0.3 s in without one. Rank 0 is reaped first, but rank 1 failed first.
+// Rank 1 writes its error file at once, then runs on until it is stopped;
+// rank 0 waits for that file (at most 30 s) and fails without one. Rank 0 is
+// reaped first, but rank 1 failed first.
 TEST_F(Launcher, TheFirstFailureByTimeIsReportedWithItsErrorFileNotTheFirstReaped) {
   auto spec = shell(
       "if [ $RANK = 1 ]; then "
       "  printf '{\"rank\":1,\"type\":\"std::runtime_error\",\"error\":\"disk full\",\"timestamp_us\":%s}' "
-      "    $(date +%s%6N) > \"$TORCHELASTIC_ERROR_FILE\"; sleep 0.8; exit 1; "
-      "else sleep 0.3; echo 'peer gone'; exit 4; fi",
+      "    $(date +%s%6N) > \"$TORCHELASTIC_ERROR_FILE.tmp\"; mv \"$TORCHELASTIC_ERROR_FILE.tmp\" \"$TORCHELASTIC_ERROR_FILE\"; "
+      "  sleep 30; exit 1; "
+      "else i=0; while [ ! -e '" + logs_ + "/error_rank1.json' ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done; "
+      "  echo 'peer gone'; exit 4; fi",
       2, logs_);
   testing::internal::CaptureStderr();
   auto result = run_workers(spec);
@@ -184,18 +188,31 @@ namespace {
 TEST(LauncherSignals, SigtermToTheLauncherReachesEveryWorker) {
   const std::string logs = test::make_temp_dir("launch-signal");
   WorkerGroupSpec spec;
-  // Each worker reports the signal it got and exits cleanly.
+  // Each worker installs its trap, says it is ready, and reports the signal it got.
   spec.argv = {"/bin/sh", "-c", "trap 'echo got TERM; exit 0' TERM; echo ready; sleep 30 & wait"};
   spec.nproc_per_node = 2;
   spec.logs_dir = logs;
   spec.grace_period_s = 5;
   spec.timeout_s = 60;
-  std::thread sender([] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(800));
-    ::kill(::getpid(), SIGTERM);  // caught by run_workers' handler while it runs
+  auto ready = [&] {
+    for (int r = 0; r < 2; ++r) {
+      if (read(std::filesystem::path(logs) / ("rank" + std::to_string(r) + ".log")).find("ready\n") == std::string::npos) {
+        return false;
+      }
+    }
+    return true;
+  };
+  bool sent = false;
+  std::thread sender([&] {
+    // Both ready: run_workers' handler is in place (it is installed before any
+    // worker starts) and so are the workers' traps. Without that, the workers
+    // end by themselves after 30 s and the test fails below.
+    sent = test::wait_until(ready, 30);
+    if (sent) ::kill(::getpid(), SIGTERM);  // caught by run_workers' handler while it runs
   });
   auto result = run_workers(spec);
   sender.join();
+  ASSERT_TRUE(sent) << "the workers did not both print ready within 30 s";
   EXPECT_EQ(result.exit_code, 128 + SIGTERM);
   EXPECT_FALSE(result.failure.has_value()) << "a requested stop is not a worker failure";
   for (int r = 0; r < 2; ++r) {
