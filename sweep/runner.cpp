@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +17,8 @@
 #include <stdexcept>
 
 #include "framework/train/run_dir.h"
+#include "launch/signal_guard.h"
+#include "launch/worker_process.h"
 
 namespace tandem::sweep {
 namespace {
@@ -37,41 +38,28 @@ PointOutcome run_child(const std::vector<std::string>& argv, const std::filesyst
   const auto start = std::chrono::steady_clock::now();
   const int fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw std::runtime_error(fmt::format("cannot write {}: {}", log_file.string(), std::strerror(errno)));
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-
-  struct sigaction action {};
-  action.sa_handler = on_signal;
-  sigemptyset(&action.sa_mask);
-  struct sigaction old_int {}, old_term {};
-  sigaction(SIGINT, &action, &old_int);
-  sigaction(SIGTERM, &action, &old_term);
-  g_signal = 0;
-
-  const pid_t parent = getpid();
-  const pid_t pid = fork();
-  if (pid < 0) {
-    ::close(fd);
-    throw std::runtime_error(fmt::format("fork failed: {}", std::strerror(errno)));
-  }
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGTERM);  // the launcher stops its workers on SIGTERM
-    if (getppid() != parent) _exit(127);  // the sweep died before prctl took effect
-    dup2(fd, STDOUT_FILENO);
-    dup2(fd, STDERR_FILENO);
-    execv(args[0], args.data());
-    std::fprintf(stderr, "cannot run %s: %s\n", args[0], std::strerror(errno));
-    _exit(127);
-  }
-  ::close(fd);
-  g_child = pid;
+  launch::ChildSpec child;
+  child.argv = argv;
+  child.output_fd = fd;
+  child.parent_death_signal = SIGTERM;  // the launcher stops its workers on SIGTERM
+  child.exec_failure = "cannot run " + (argv.empty() ? std::string() : argv[0]);
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  {
+    const launch::ScopedSignalHandler forward({SIGINT, SIGTERM}, on_signal);
+    g_signal = 0;
+    pid_t pid = -1;
+    try {
+      pid = launch::spawn_child(child);
+    } catch (...) {
+      ::close(fd);
+      throw;
+    }
+    ::close(fd);
+    g_child = pid;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    g_child = -1;
   }
-  g_child = -1;
-  sigaction(SIGINT, &old_int, nullptr);
-  sigaction(SIGTERM, &old_term, nullptr);
   outcome.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   outcome.signal = g_signal;
