@@ -4,16 +4,15 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include "framework/core/error.h"
 #include "framework/core/log.h"
-#include "framework/train/run_dir.h"
+#include "sweep/results.h"
+#include "sweep/stats.h"
 
 namespace tandem::sweep {
 namespace fs = std::filesystem;
@@ -65,6 +64,24 @@ struct Combo {
   }
 };
 
+/// Per batch size, per worker count: the combination the report shows.
+using BestCombos = std::map<int64_t, std::map<int, const Combo*>>;
+
+/// Everything the figures are drawn from.
+struct Study {
+  Study(const SweepRecord& r, fs::path o) : record(r), out(std::move(o)) {}
+
+  const SweepRecord& record;
+  fs::path out;                   ///< where the report goes
+  std::vector<RunSummary> runs;   ///< one per point, in the record's order
+  std::map<int, Combo> combos;    ///< by combination index
+  std::set<int64_t> batches;      ///< of the finished combinations
+  std::set<int> workers;
+  BestCombos best;
+  bool has_target = false;
+  std::string curve_metric;       ///< the target's metric, else the training loss
+};
+
 std::string fmt_ci(const std::vector<double>& v, const char* spec = "{:.1f}") {
   if (v.empty()) return "–";
   const std::string m = fmt::format(fmt::runtime(spec), mean(v));
@@ -87,376 +104,374 @@ std::string quote(const std::string& s) {
   return out + "\"";
 }
 
+/// ", " before every item but the first of a list being built.
+const char* separator(const std::string& list) { return list.empty() ? "" : ", "; }
+
 const char* kTerminal = "set terminal pngcairo size 1000,640 font 'sans,10' noenhanced\n";
 
-}  // namespace
-
-double mean(const std::vector<double>& v) {
-  if (v.empty()) return 0.0;
-  double s = 0.0;
-  for (double x : v) s += x;
-  return s / static_cast<double>(v.size());
-}
-
-double ci95_half_width(const std::vector<double>& v) {
-  if (v.size() < 2) return 0.0;
-  // Two-sided 97.5 % quantiles of Student's t for 1..30 degrees of freedom.
-  static const double t[] = {12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-                             2.201,  2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-                             2.080,  2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042};
-  const double m = mean(v);
-  double ss = 0.0;
-  for (double x : v) ss += (x - m) * (x - m);
-  const size_t df = v.size() - 1;
-  const double sd = std::sqrt(ss / static_cast<double>(df));
-  const double q = df <= 30 ? t[df - 1] : 1.960;
-  return q * sd / std::sqrt(static_cast<double>(v.size()));
-}
-
-void write_sweep_record(const fs::path& dir, const SweepRecord& r) {
-  nlohmann::json j;
-  j["recipe"] = r.recipe;
-  j["overrides"] = r.overrides;
-  j["base_config"] = r.base_config;
-  j["base_seed"] = r.base_seed;
-  j["target"] = {{"metric", r.target_metric}, {"value", r.target_value}};
-  j["points"] = nlohmann::json::array();
-  for (const auto& p : r.points) {
-    j["points"].push_back({{"index", p.index}, {"combo", p.combo}, {"repeat", p.repeat}, {"name", p.name()},
-                           {"keys", p.keys}, {"values", p.values}});
-  }
-  write_file_atomically(dir / "sweep.json", j.dump(2) + "\n");
-}
-
-SweepRecord read_sweep_record(const fs::path& dir) {
-  std::ifstream in(dir / "sweep.json");
-  if (!in) throw BadInput(fmt::format("{}: not a sweep directory (no sweep.json); run tandem sweep RECIPE first", dir.string()));
-  const auto j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object() || !j.contains("points")) throw BadInput(fmt::format("{}: sweep.json is damaged", dir.string()));
-  SweepRecord r;
-  r.recipe = j.value("recipe", "");
-  r.overrides = j.value("overrides", std::vector<std::string>{});
-  r.base_config = j.value("base_config", "");
-  r.base_seed = j.value("base_seed", uint64_t{0});
-  r.target_metric = j["target"].value("metric", "");
-  r.target_value = j["target"].value("value", 0.0);
-  for (const auto& p : j["points"]) {
-    SweepPoint point;
-    point.index = p.value("index", 0);
-    point.combo = p.value("combo", 0);
-    point.repeat = p.value("repeat", 0);
-    point.keys = p.value("keys", std::vector<std::string>{});
-    point.values = p.value("values", std::vector<std::string>{});
-    r.points.push_back(std::move(point));
-  }
-  return r;
-}
-
-void write_sweep_results(const fs::path& dir, const SweepRecord& record) {
-  std::vector<RunSummary> runs;
-  for (const auto& p : record.points) runs.push_back(summarize_run(dir / "points" / p.name()));
-  write_results_csv(dir / "results.csv", record.points, runs, record.base_seed, record.target_metric,
-                    record.target_value);
-}
-
-fs::path write_report(const fs::path& sweep_dir, const ReportOptions& options) {
-  const SweepRecord record = read_sweep_record(sweep_dir);
-  const fs::path out = options.out_dir.empty() ? sweep_dir / "report" : options.out_dir;
-  fs::create_directories(out);
-
+/// Summarizes every point's run directory and writes results.csv.
+std::vector<RunSummary> summarize_points(const fs::path& sweep_dir, const SweepRecord& record) {
   std::vector<RunSummary> runs;
   for (const auto& p : record.points) runs.push_back(summarize_run(sweep_dir / "points" / p.name()));
   write_results_csv(sweep_dir / "results.csv", record.points, runs, record.base_seed, record.target_metric,
                     record.target_value);
+  return runs;
+}
 
-  // Group the finished runs by grid combination.
-  std::map<int, Combo> combos;
-  for (size_t i = 0; i < record.points.size(); ++i) {
-    const auto& p = record.points[i];
-    Combo& c = combos[p.combo];
+/// Groups the finished runs by grid combination.
+void group_by_combination(Study& s) {
+  for (size_t i = 0; i < s.record.points.size(); ++i) {
+    const auto& p = s.record.points[i];
+    Combo& c = s.combos[p.combo];
     c.combo = p.combo;
     c.variant = variant_label(p);
     ++c.repeats;
-    if (runs[i].state != "done" || runs[i].steps == 0) continue;
-    c.workers = runs[i].workers;
-    c.batch = runs[i].batch_size;
-    c.runs.push_back(&runs[i]);
+    if (s.runs[i].state != "done" || s.runs[i].steps == 0) continue;
+    c.workers = s.runs[i].workers;
+    c.batch = s.runs[i].batch_size;
+    c.runs.push_back(&s.runs[i]);
   }
-  std::set<int64_t> batches;
-  std::set<int> workers;
-  std::set<std::string> variants;
+  for (const auto& [id, c] : s.combos) {
+    if (c.runs.empty()) continue;
+    s.batches.insert(c.batch);
+    s.workers.insert(c.workers);
+  }
+}
+
+/// Per batch size and worker count, the variant that reached the target
+/// fastest (or, without a target, the one with the highest throughput).
+BestCombos pick_best(const std::map<int, Combo>& combos, bool has_target) {
+  auto score = [&](const Combo& x) {
+    if (has_target) return x.all_reached() ? mean(x.times_to_target()) : 1e300;
+    return -mean(x.throughputs());
+  };
+  BestCombos best;
   for (const auto& [id, c] : combos) {
     if (c.runs.empty()) continue;
-    batches.insert(c.batch);
-    workers.insert(c.workers);
-    variants.insert(c.variant);
+    const Combo*& slot = best[c.batch][c.workers];
+    if (slot == nullptr || score(c) < score(*slot)) slot = &c;
   }
-  if (batches.empty()) throw BadInput(fmt::format("{}: no point of the sweep has finished yet", sweep_dir.string()));
-  const bool has_target = !record.target_metric.empty();
-  const std::string curve_metric = has_target ? record.target_metric : "loss";
+  return best;
+}
 
-  std::string md = fmt::format("# Scaling report: {}\n\n", fs::path(record.recipe).filename().string());
+Study read_study(const fs::path& sweep_dir, const SweepRecord& record, const fs::path& out) {
+  Study s(record, out);
+  s.runs = summarize_points(sweep_dir, record);
+  group_by_combination(s);
+  if (s.batches.empty()) throw BadInput(fmt::format("{}: no point of the sweep has finished yet", sweep_dir.string()));
+  s.has_target = !record.target_metric.empty();
+  s.curve_metric = s.has_target ? record.target_metric : "loss";
+  s.best = pick_best(s.combos, s.has_target);
+  return s;
+}
+
+std::string report_header(const Study& s) {
+  std::string md = fmt::format("# Scaling report: {}\n\n", fs::path(s.record.recipe).filename().string());
   size_t done = 0;
-  for (const auto& r : runs) done += r.state == "done";
+  for (const auto& r : s.runs) done += r.state == "done";
   md += fmt::format("{} of {} runs finished; recipe `{}`; per-run numbers are in `../results.csv`.\n", done,
-                    runs.size(), record.recipe);
-  if (has_target) {
+                    s.runs.size(), s.record.recipe);
+  if (s.has_target) {
     md += fmt::format("Target: `{}` reaching {:g}. Time-to-target counts from a run's first training step "
                       "(after start-up and data loading) and includes its validations.\n",
-                      record.target_metric, record.target_value);
+                      s.record.target_metric, s.record.target_value);
   }
   md += "Intervals are 95 % confidence intervals of the mean over repeats (Student's t).\n\n";
+  return md;
+}
 
-  // ---- 1. the metric against wall-clock, one panel per batch size --------------
-  {
-    std::string gp = std::string(kTerminal) + "set output 'loss_vs_time.png'\n";
-    gp += fmt::format("set multiplot layout 1,{} title {}\n", batches.size(),
-                      quote(curve_metric + " against wall-clock time (mean over repeats)"));
-    for (int64_t b : batches) {
-      std::string plots;
-      for (const auto& [id, c] : combos) {
-        if (c.runs.empty() || c.batch != b) continue;
-        // Repeats log at the same steps: average time and value step by step.
-        std::map<int64_t, std::pair<std::vector<double>, std::vector<double>>> by_step;
-        for (const auto* r : c.runs) {
-          const auto* curve = &r->loss_curve;
-          auto it = r->val_curves.find(curve_metric);
-          if (curve_metric != "loss" && it != r->val_curves.end()) curve = &it->second;
-          for (const auto& pt : *curve) {
-            by_step[pt.step].first.push_back(pt.time_s);
-            by_step[pt.step].second.push_back(pt.value);
-          }
-        }
-        std::string data = "# time_s value step\n";
-        for (const auto& [step, tv] : by_step) {
-          if (tv.first.size() != c.runs.size()) continue;  // a step not every repeat reached
-          data += fmt::format("{:.4f} {:.6f} {}\n", mean(tv.first), mean(tv.second), step);
-        }
-        const std::string file = fmt::format("curve_{}.dat", id);
-        write_text(out / file, data);
-        const std::string title = fmt::format("{} worker{}{}", c.workers, c.workers == 1 ? "" : "s",
-                                              c.variant.empty() ? "" : ", " + c.variant);
-        plots += fmt::format("{}'{}' using 1:2 with linespoints pt 7 ps 0.4 lw 2 title {}", plots.empty() ? "" : ", ",
-                             file, quote(title));
-      }
-      gp += fmt::format("set title 'batch {} per worker'\nset xlabel 'seconds'\nset ylabel {}\nset grid\n", b,
-                        quote(curve_metric));
-      if (has_target) gp += fmt::format("set arrow 1 from graph 0, first {0} to graph 1, first {0} nohead dt 2\n", record.target_value);
-      gp += "plot " + plots + "\n";
+// ---- 1. the metric against wall-clock, one panel per batch size --------------
+
+/// The mean curve of a combination's repeats, as gnuplot data. Repeats log at
+/// the same steps: time and value are averaged step by step.
+std::string mean_curve(const Combo& c, const std::string& metric) {
+  std::map<int64_t, std::pair<std::vector<double>, std::vector<double>>> by_step;
+  for (const auto* r : c.runs) {
+    const auto* curve = &r->loss_curve;
+    auto it = r->val_curves.find(metric);
+    if (metric != "loss" && it != r->val_curves.end()) curve = &it->second;
+    for (const auto& pt : *curve) {
+      by_step[pt.step].first.push_back(pt.time_s);
+      by_step[pt.step].second.push_back(pt.value);
     }
-    gp += "unset multiplot\n";
-    write_text(out / "loss_vs_time.gp", gp);
-    md += "## " + curve_metric + " against wall-clock time\n\n![](loss_vs_time.png)\n\n";
   }
+  std::string data = "# time_s value step\n";
+  for (const auto& [step, tv] : by_step) {
+    if (tv.first.size() != c.runs.size()) continue;  // a step not every repeat reached
+    data += fmt::format("{:.4f} {:.6f} {}\n", mean(tv.first), mean(tv.second), step);
+  }
+  return data;
+}
 
-  // ---- 2-4. time-to-target, speedup and efficiency, throughput vs workers ----
-  // Per batch size and worker count, the variant that reached the target
-  // fastest (or, without a target, the one with the highest throughput).
-  struct Best {
-    const Combo* combo = nullptr;
-  };
-  std::map<int64_t, std::map<int, Best>> best;
-  for (const auto& [id, c] : combos) {
-    if (c.runs.empty()) continue;
-    Best& slot = best[c.batch][c.workers];
-    auto score = [&](const Combo& x) {
-      if (has_target) return x.all_reached() ? mean(x.times_to_target()) : 1e300;
-      return -mean(x.throughputs());
-    };
-    if (slot.combo == nullptr || score(c) < score(*slot.combo)) slot.combo = &c;
+/// loss_vs_time.gp and its data; returns the report's section.
+std::string figure_metric_vs_time(const Study& s) {
+  std::string gp = std::string(kTerminal) + "set output 'loss_vs_time.png'\n";
+  gp += fmt::format("set multiplot layout 1,{} title {}\n", s.batches.size(),
+                    quote(s.curve_metric + " against wall-clock time (mean over repeats)"));
+  for (int64_t b : s.batches) {
+    std::string plots;
+    for (const auto& [id, c] : s.combos) {
+      if (c.runs.empty() || c.batch != b) continue;
+      const std::string file = fmt::format("curve_{}.dat", id);
+      write_text(s.out / file, mean_curve(c, s.curve_metric));
+      const std::string title = fmt::format("{} worker{}{}", c.workers, c.workers == 1 ? "" : "s",
+                                            c.variant.empty() ? "" : ", " + c.variant);
+      plots += fmt::format("{}'{}' using 1:2 with linespoints pt 7 ps 0.4 lw 2 title {}", separator(plots), file,
+                           quote(title));
+    }
+    gp += fmt::format("set title 'batch {} per worker'\nset xlabel 'seconds'\nset ylabel {}\nset grid\n", b,
+                      quote(s.curve_metric));
+    if (s.has_target) {
+      gp += fmt::format("set arrow 1 from graph 0, first {0} to graph 1, first {0} nohead dt 2\n", s.record.target_value);
+    }
+    gp += "plot " + plots + "\n";
   }
-  std::string ttt_table = "| batch per worker | workers | variant | time to target | speedup | efficiency | samples/s | "
-                          "step time | comm / exposed |\n|---|---|---|---|---|---|---|---|---|\n";
-  std::string gp_ttt = std::string(kTerminal) + "set output 'time_to_target.png'\nset logscale xy 2\nset grid\n"
-                       "set xlabel 'workers'\nset ylabel 'seconds to target'\nset key top right\n"
-                       "set title 'Time to target (mean, 95 % CI) and the ideal T(1)/N'\n";
-  std::string gp_speed = std::string(kTerminal) + "set output 'speedup.png'\nset multiplot layout 1,2\nset grid\n";
-  std::string gp_tput = std::string(kTerminal) + "set output 'throughput.png'\nset grid\nset logscale xy 2\n"
-                        "set xlabel 'workers'\nset ylabel 'training samples/s'\nset key top left\n"
-                        "set title 'Throughput (mean, 95 % CI) and linear scaling'\n";
+  gp += "unset multiplot\n";
+  write_text(s.out / "loss_vs_time.gp", gp);
+  return "## " + s.curve_metric + " against wall-clock time\n\n![](loss_vs_time.png)\n\n";
+}
+
+// ---- 2-4. time-to-target, speedup and efficiency, throughput vs workers ----
+
+/// What the scaling figures and table gather over the batch sizes.
+struct ScalingFigures {
+  std::string table;  ///< rows of the markdown table
   std::string ttt_plots, tput_plots, speed_plots, eff_plots;
-  std::vector<std::string> findings;
-  const int w_min = *workers.begin();
-  for (const auto& [b, by_workers] : best) {
-    std::string ttt_data = "# workers mean_s ci_s ideal_s\n", tput_data = "# workers mean ci ideal\n",
-                speed_data = "# workers speedup efficiency ideal\n";
-    const Combo* base = by_workers.count(w_min) ? by_workers.at(w_min).combo : nullptr;
-    const double base_ttt = base && base->all_reached() ? mean(base->times_to_target()) : 0.0;
-    const double base_tput = base ? mean(base->throughputs()) : 0.0;
-    for (const auto& [w, slot] : by_workers) {
-      const Combo& c = *slot.combo;
-      const auto ttt = c.times_to_target();
-      const double tput = mean(c.throughputs());
-      double speedup = 0.0;
-      if (has_target && c.all_reached() && base_ttt > 0) {
-        const double m = mean(ttt);
-        speedup = base_ttt / m;
-        ttt_data += fmt::format("{} {:.4f} {:.4f} {:.4f}\n", w, m, ci95_half_width(ttt), base_ttt * w_min / w);
-        speed_data += fmt::format("{} {:.4f} {:.4f} {}\n", w, speedup * w_min, speedup * w_min / w, w);
-      }
-      tput_data += fmt::format("{} {:.2f} {:.2f} {:.2f}\n", w, tput, ci95_half_width(c.throughputs()),
-                               base_tput * w / w_min);
-      double comm = 0, exposed = 0;
-      for (const auto* r : c.runs) {
-        comm += r->comm_fraction();
-        exposed += r->exposed_comm_fraction();
-      }
-      comm /= static_cast<double>(c.runs.size());
-      exposed /= static_cast<double>(c.runs.size());
-      const std::string ttt_text =
-          !has_target ? "no target" : (c.all_reached() ? fmt_ci(ttt) + " s" : fmt::format("not reached ({} of {})", ttt.size(), c.runs.size()));
-      ttt_table += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {:.1f} ms | {:.0f} % / {:.0f} % |\n", b, w,
-                               c.variant.empty() ? "–" : c.variant, ttt_text,
-                               speedup > 0 ? fmt::format("{:.2f}x", speedup) : "–",
-                               speedup > 0 ? fmt::format("{:.0f} %", 100.0 * speedup * w_min / w) : "–",
-                               fmt_ci(c.throughputs(), "{:.0f}"), 1000.0 * mean(c.step_times()), 100 * comm,
-                               100 * exposed);
-      if (speedup > 0 && w != w_min) {
-        findings.push_back(fmt::format("batch {} per worker: {} workers reach the target in {:.1f} s against {:.1f} s "
-                                       "with {}: {:.2f}x the speed, {:.0f} % efficiency",
-                                       b, w, mean(ttt), base_ttt, w_min, speedup, 100.0 * speedup * w_min / w));
-      }
-    }
-    const std::string ttt_file = fmt::format("ttt_b{}.dat", b), tput_file = fmt::format("tput_b{}.dat", b),
-                      speed_file = fmt::format("speedup_b{}.dat", b);
-    write_text(out / ttt_file, ttt_data);
-    write_text(out / tput_file, tput_data);
-    write_text(out / speed_file, speed_data);
-    const std::string sep = ttt_plots.empty() ? "" : ", ";
-    ttt_plots += fmt::format("{0}'{1}' using 1:2:3 with yerrorlines lw 2 title 'batch {2}', '{1}' using 1:4 with "
-                             "lines dt 2 lw 1 title 'ideal, batch {2}'",
-                             sep, ttt_file, b);
-    tput_plots += fmt::format("{0}'{1}' using 1:2:3 with yerrorlines lw 2 title 'batch {2}', '{1}' using 1:4 with "
-                              "lines dt 2 lw 1 title 'linear, batch {2}'",
-                              sep, tput_file, b);
-    speed_plots += fmt::format("{}'{}' using 1:2 with linespoints pt 7 lw 2 title 'batch {}'", sep, speed_file, b);
-    eff_plots += fmt::format("{}'{}' using 1:3 with linespoints pt 7 lw 2 title 'batch {}'", sep, speed_file, b);
+};
+
+/// The gnuplot data of one batch size.
+struct ScalingData {
+  std::string ttt = "# workers mean_s ci_s ideal_s\n", tput = "# workers mean ci ideal\n",
+              speed = "# workers speedup efficiency ideal\n";
+};
+
+/// One row of the scaling table: `c` at `w` workers against the fewest workers, `w_min`.
+void add_scaling_row(const Study& s, int64_t b, int w, const Combo& c, const Combo* base, int w_min,
+                     ScalingData& data, ScalingFigures& fig, std::vector<std::string>& findings) {
+  const double base_ttt = base && base->all_reached() ? mean(base->times_to_target()) : 0.0;
+  const double base_tput = base ? mean(base->throughputs()) : 0.0;
+  const auto ttt = c.times_to_target();
+  const double tput = mean(c.throughputs());
+  double speedup = 0.0;
+  if (s.has_target && c.all_reached() && base_ttt > 0) {
+    const double m = mean(ttt);
+    speedup = base_ttt / m;
+    data.ttt += fmt::format("{} {:.4f} {:.4f} {:.4f}\n", w, m, ci95_half_width(ttt), base_ttt * w_min / w);
+    data.speed += fmt::format("{} {:.4f} {:.4f} {}\n", w, speedup * w_min, speedup * w_min / w, w);
   }
-  gp_ttt += "plot " + ttt_plots + "\n";
-  gp_tput += "plot " + tput_plots + "\n";
-  const std::string first_speed = fmt::format("speedup_b{}.dat", *batches.begin());
+  data.tput += fmt::format("{} {:.2f} {:.2f} {:.2f}\n", w, tput, ci95_half_width(c.throughputs()), base_tput * w / w_min);
+  double comm = 0, exposed = 0;
+  for (const auto* r : c.runs) {
+    comm += r->comm_fraction();
+    exposed += r->exposed_comm_fraction();
+  }
+  comm /= static_cast<double>(c.runs.size());
+  exposed /= static_cast<double>(c.runs.size());
+  const std::string ttt_text = !s.has_target ? "no target"
+                               : c.all_reached()
+                                   ? fmt_ci(ttt) + " s"
+                                   : fmt::format("not reached ({} of {})", ttt.size(), c.runs.size());
+  fig.table += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {:.1f} ms | {:.0f} % / {:.0f} % |\n", b, w,
+                           c.variant.empty() ? "–" : c.variant, ttt_text,
+                           speedup > 0 ? fmt::format("{:.2f}x", speedup) : "–",
+                           speedup > 0 ? fmt::format("{:.0f} %", 100.0 * speedup * w_min / w) : "–",
+                           fmt_ci(c.throughputs(), "{:.0f}"), 1000.0 * mean(c.step_times()), 100 * comm, 100 * exposed);
+  if (speedup > 0 && w != w_min) {
+    findings.push_back(fmt::format("batch {} per worker: {} workers reach the target in {:.1f} s against {:.1f} s "
+                                   "with {}: {:.2f}x the speed, {:.0f} % efficiency",
+                                   b, w, mean(ttt), base_ttt, w_min, speedup, 100.0 * speedup * w_min / w));
+  }
+}
+
+/// The rows, data files and plot lines of one batch size.
+void add_scaling_batch(const Study& s, int64_t b, const std::map<int, const Combo*>& by_workers, ScalingFigures& fig,
+                       std::vector<std::string>& findings) {
+  const int w_min = *s.workers.begin();
+  const Combo* base = by_workers.count(w_min) ? by_workers.at(w_min) : nullptr;
+  ScalingData data;
+  for (const auto& [w, c] : by_workers) add_scaling_row(s, b, w, *c, base, w_min, data, fig, findings);
+  const std::string ttt_file = fmt::format("ttt_b{}.dat", b), tput_file = fmt::format("tput_b{}.dat", b),
+                    speed_file = fmt::format("speedup_b{}.dat", b);
+  write_text(s.out / ttt_file, data.ttt);
+  write_text(s.out / tput_file, data.tput);
+  write_text(s.out / speed_file, data.speed);
+  const std::string sep = separator(fig.ttt_plots);
+  fig.ttt_plots += fmt::format("{0}'{1}' using 1:2:3 with yerrorlines lw 2 title 'batch {2}', '{1}' using 1:4 with "
+                               "lines dt 2 lw 1 title 'ideal, batch {2}'",
+                               sep, ttt_file, b);
+  fig.tput_plots += fmt::format("{0}'{1}' using 1:2:3 with yerrorlines lw 2 title 'batch {2}', '{1}' using 1:4 with "
+                                "lines dt 2 lw 1 title 'linear, batch {2}'",
+                                sep, tput_file, b);
+  fig.speed_plots += fmt::format("{}'{}' using 1:2 with linespoints pt 7 lw 2 title 'batch {}'", sep, speed_file, b);
+  fig.eff_plots += fmt::format("{}'{}' using 1:3 with linespoints pt 7 lw 2 title 'batch {}'", sep, speed_file, b);
+}
+
+/// time_to_target.gp and speedup.gp (with a target), throughput.gp, their
+/// data and the scaling table; returns the report's sections. The findings
+/// (speedups reached) go to `findings`.
+std::string figures_scaling(const Study& s, std::vector<std::string>& findings) {
+  ScalingFigures fig;
+  for (const auto& [b, by_workers] : s.best) add_scaling_batch(s, b, by_workers, fig, findings);
+  const int w_min = *s.workers.begin();
+  const std::string gp_ttt = std::string(kTerminal) + "set output 'time_to_target.png'\nset logscale xy 2\nset grid\n"
+                             "set xlabel 'workers'\nset ylabel 'seconds to target'\nset key top right\n"
+                             "set title 'Time to target (mean, 95 % CI) and the ideal T(1)/N'\nplot " +
+                             fig.ttt_plots + "\n";
+  const std::string gp_tput = std::string(kTerminal) + "set output 'throughput.png'\nset grid\nset logscale xy 2\n"
+                              "set xlabel 'workers'\nset ylabel 'training samples/s'\nset key top left\n"
+                              "set title 'Throughput (mean, 95 % CI) and linear scaling'\nplot " +
+                              fig.tput_plots + "\n";
+  std::string gp_speed = std::string(kTerminal) + "set output 'speedup.png'\nset multiplot layout 1,2\nset grid\n";
   gp_speed += fmt::format("set title 'Speedup in time to target (vs {} worker{})'\nset xlabel 'workers'\nset ylabel "
                           "'speedup'\nset key top left\nplot {}, '{}' using 1:4 with lines dt 2 title 'ideal'\n",
-                          w_min, w_min == 1 ? "" : "s", speed_plots, first_speed);
+                          w_min, w_min == 1 ? "" : "s", fig.speed_plots,
+                          fmt::format("speedup_b{}.dat", *s.batches.begin()));
   gp_speed += "set title 'Scaling efficiency'\nset ylabel 'efficiency'\nset yrange [0:1.2]\nset key bottom left\nplot " +
-              eff_plots + ", 1 with lines dt 2 title 'ideal'\nunset multiplot\n";
-  if (has_target) {
-    write_text(out / "time_to_target.gp", gp_ttt);
-    write_text(out / "speedup.gp", gp_speed);
+              fig.eff_plots + ", 1 with lines dt 2 title 'ideal'\nunset multiplot\n";
+  std::string md;
+  if (s.has_target) {
+    write_text(s.out / "time_to_target.gp", gp_ttt);
+    write_text(s.out / "speedup.gp", gp_speed);
     md += "## Time to target, speedup and efficiency\n\n![](time_to_target.png)\n\n![](speedup.png)\n\n";
   }
-  write_text(out / "throughput.gp", gp_tput);
+  write_text(s.out / "throughput.gp", gp_tput);
   md += "## Throughput\n\n![](throughput.png)\n\n";
   md += "Per batch size and worker count, the variant shown is the one that reached the target fastest (without a "
         "target: the fastest). Time-to-target and samples/s are means with 95 % intervals; comm / exposed are the "
-        "gradient allreduce time and its part not hidden behind backward, as fractions of training time.\n\n" +
-        ttt_table + "\n";
+        "gradient allreduce time and its part not hidden behind backward, as fractions of training time.\n\n"
+        "| batch per worker | workers | variant | time to target | speedup | efficiency | samples/s | "
+        "step time | comm / exposed |\n|---|---|---|---|---|---|---|---|---|\n" +
+        fig.table + "\n";
+  return md;
+}
 
-  // ---- 5. projection with the alpha-beta model ---------------------------------
+// ---- 5. projection with the alpha-beta model ---------------------------------
+
+/// The network measured by the sweep's probe (network.json), if any, then `extra`.
+std::vector<Network> networks_to_project(const fs::path& sweep_dir, const std::vector<Network>& extra) {
   std::vector<Network> nets;
-  {
-    std::ifstream in(sweep_dir / "network.json");
-    const auto j = in ? nlohmann::json::parse(in, nullptr, false) : nlohmann::json();
-    if (j.is_object() && j.contains("alpha_s")) {
-      nets.push_back({fmt::format("measured here (Gloo, loopback): alpha {:.0f} us, {:.2f} GB/s",
-                                  j["alpha_s"].get<double>() * 1e6, 1e-9 / j["beta_s_per_byte"].get<double>()),
-                      j["alpha_s"].get<double>(), j["beta_s_per_byte"].get<double>()});
+  std::ifstream in(sweep_dir / "network.json");
+  const auto j = in ? nlohmann::json::parse(in, nullptr, false) : nlohmann::json();
+  if (j.is_object() && j.contains("alpha_s")) {
+    nets.push_back({fmt::format("measured here (Gloo, loopback): alpha {:.0f} us, {:.2f} GB/s",
+                                j["alpha_s"].get<double>() * 1e6, 1e-9 / j["beta_s_per_byte"].get<double>()),
+                    j["alpha_s"].get<double>(), j["beta_s_per_byte"].get<double>()});
+  }
+  nets.insert(nets.end(), extra.begin(), extra.end());
+  return nets;
+}
+
+/// The step model of one batch size: compute time from the fewest-worker run
+/// (1 worker: no communication at all), bytes and buckets from the runs.
+StepModel step_model(int64_t b, const std::map<int, const Combo*>& by_workers, double overlap) {
+  StepModel model;
+  model.compute_s = mean(by_workers.begin()->second->step_times());
+  for (const auto& [w, c] : by_workers) {
+    for (const auto* r : c->runs) {
+      model.bytes = std::max(model.bytes, r->bytes_per_step);
+      model.buckets = std::max(model.buckets, r->buckets);
     }
   }
-  nets.insert(nets.end(), options.networks.begin(), options.networks.end());
-  // The step model per batch size: compute time from the fewest-worker run
-  // (1 worker: no communication at all), bytes and buckets from the runs.
-  std::string proj_md = "## Projection beyond this machine\n\n";
-  std::string gp_proj = std::string(kTerminal) + "set output 'projection.png'\nset multiplot layout 1,2\nset grid\n"
-                        "set logscale x 2\nset xlabel 'workers'\nset key bottom left font ',8'\n";
-  std::string proj_eff, proj_tput;
-  for (const auto& [b, by_workers] : best) {
-    const Combo* base = by_workers.begin()->second.combo;
-    StepModel model;
-    model.compute_s = mean(base->step_times());
-    for (const auto& [w, slot] : by_workers) {
-      for (const auto* r : slot.combo->runs) {
-        model.bytes = std::max(model.bytes, r->bytes_per_step);
-        model.buckets = std::max(model.buckets, r->buckets);
-      }
+  model.overlap = overlap;
+  model.batch_per_worker = static_cast<double>(b);
+  return model;
+}
+
+/// The markdown table of projected throughput and efficiency, 1 to 1024 workers.
+std::string projection_table(int64_t b, const StepModel& model, const std::vector<Network>& nets) {
+  std::string table = fmt::format("Batch {} per worker: compute {:.1f} ms per step, {:.2f} MB of gradients in {} "
+                                  "bucket{} per step.\n\n| workers |",
+                                  b, 1000 * model.compute_s, model.bytes / 1e6, model.buckets,
+                                  model.buckets == 1 ? "" : "s");
+  for (const auto& n : nets) table += " " + n.name + " |";
+  table += "\n|---|";
+  for (size_t k = 0; k < nets.size(); ++k) table += "---|";
+  table += "\n";
+  for (int n = 1; n <= 1024; n *= 2) {
+    std::string row = fmt::format("| {} |", n);
+    for (const auto& net : nets) {
+      const auto p = project(model, net, n);
+      row += fmt::format(" {:.0f} samples/s, efficiency {:.0f} % |", p.samples_per_s, 100 * p.efficiency);
     }
-    model.overlap = options.overlap;
-    model.batch_per_worker = static_cast<double>(b);
+    table += row + "\n";
+  }
+  return table + "\n";
+}
+
+/// The data files of one batch size, projected per network and measured, and their plot lines.
+void projection_data(const Study& s, int64_t b, const StepModel& model, const std::map<int, const Combo*>& by_workers,
+                     const std::vector<Network>& nets, std::string& eff_plots, std::string& tput_plots) {
+  for (size_t k = 0; k < nets.size(); ++k) {
+    std::string data = "# workers efficiency samples_per_s step_s comm_s\n";
+    for (int n = 1; n <= 1024; n *= 2) {
+      const auto p = project(model, nets[k], n);
+      data += fmt::format("{} {:.5f} {:.3f} {:.6f} {:.6f}\n", n, p.efficiency, p.samples_per_s, p.step_s, p.comm_s);
+    }
+    const std::string file = fmt::format("projection_b{}_n{}.dat", b, k);
+    write_text(s.out / file, data);
+    const std::string sep = separator(eff_plots), title = quote(fmt::format("b{}: {}", b, nets[k].name));
+    eff_plots += fmt::format("{}'{}' using 1:2 with lines lw 2 title {}", sep, file, title);
+    tput_plots += fmt::format("{}'{}' using 1:3 with lines lw 2 title {}", sep, file, title);
+  }
+  std::string measured = "# workers efficiency samples_per_s\n";
+  for (const auto& [w, c] : by_workers) {
+    measured += fmt::format("{} {:.5f} {:.3f}\n", w, model.compute_s / mean(c->step_times()), mean(c->throughputs()));
+  }
+  const std::string file = fmt::format("measured_b{}.dat", b);
+  write_text(s.out / file, measured);
+  eff_plots += fmt::format(", '{}' using 1:2 with points pt 7 ps 1.5 title 'b{}: measured'", file, b);
+  tput_plots += fmt::format(", '{}' using 1:3 with points pt 7 ps 1.5 title 'b{}: measured'", file, b);
+}
+
+/// projection.gp, its data and the projection tables; returns the report's
+/// section, empty when no run all-reduced any gradients.
+std::string figure_projection(const Study& s, const fs::path& sweep_dir, const ReportOptions& options) {
+  const std::vector<Network> nets = networks_to_project(sweep_dir, options.networks);
+  std::string md = "## Projection beyond this machine\n\n";
+  std::string eff_plots, tput_plots;
+  for (const auto& [b, by_workers] : s.best) {
+    const StepModel model = step_model(b, by_workers, options.overlap);
     if (by_workers.begin()->first != 1) {
-      proj_md += fmt::format("Batch {}: no 1-worker run, so the compute time ({:.1f} ms) is the step time at {} "
-                             "workers and includes their communication.\n\n",
-                             b, 1000 * model.compute_s, by_workers.begin()->first);
+      md += fmt::format("Batch {}: no 1-worker run, so the compute time ({:.1f} ms) is the step time at {} "
+                        "workers and includes their communication.\n\n",
+                        b, 1000 * model.compute_s, by_workers.begin()->first);
     }
     if (model.bytes <= 0) continue;
-    std::string table = fmt::format("Batch {} per worker: compute {:.1f} ms per step, {:.2f} MB of gradients in {} "
-                                    "bucket{} per step.\n\n| workers |",
-                                    b, 1000 * model.compute_s, model.bytes / 1e6, model.buckets,
-                                    model.buckets == 1 ? "" : "s");
-    for (const auto& n : nets) table += " " + n.name + " |";
-    table += "\n|---|";
-    for (size_t k = 0; k < nets.size(); ++k) table += "---|";
-    table += "\n";
-    std::vector<std::string> rows;
-    for (int n = 1; n <= 1024; n *= 2) {
-      std::string row = fmt::format("| {} |", n);
-      for (const auto& net : nets) {
-        const auto p = project(model, net, n);
-        row += fmt::format(" {:.0f} samples/s, efficiency {:.0f} % |", p.samples_per_s, 100 * p.efficiency);
-      }
-      rows.push_back(row);
-    }
-    for (size_t k = 0; k < nets.size(); ++k) {
-      std::string data = "# workers efficiency samples_per_s step_s comm_s\n";
-      for (int n = 1; n <= 1024; n *= 2) {
-        const auto p = project(model, nets[k], n);
-        data += fmt::format("{} {:.5f} {:.3f} {:.6f} {:.6f}\n", n, p.efficiency, p.samples_per_s, p.step_s, p.comm_s);
-      }
-      const std::string file = fmt::format("projection_b{}_n{}.dat", b, k);
-      write_text(out / file, data);
-      const std::string sep = proj_eff.empty() ? "" : ", ";
-      proj_eff += fmt::format("{}'{}' using 1:2 with lines lw 2 title {}", sep, file, quote(fmt::format("b{}: {}", b, nets[k].name)));
-      proj_tput += fmt::format("{}'{}' using 1:3 with lines lw 2 title {}", sep, file, quote(fmt::format("b{}: {}", b, nets[k].name)));
-    }
-    std::string measured = "# workers efficiency samples_per_s\n";
-    for (const auto& [w, slot] : by_workers) {
-      measured += fmt::format("{} {:.5f} {:.3f}\n", w, model.compute_s / mean(slot.combo->step_times()),
-                              mean(slot.combo->throughputs()));
-    }
-    const std::string mfile = fmt::format("measured_b{}.dat", b);
-    write_text(out / mfile, measured);
-    proj_eff += fmt::format(", '{}' using 1:2 with points pt 7 ps 1.5 title 'b{}: measured'", mfile, b);
-    proj_tput += fmt::format(", '{}' using 1:3 with points pt 7 ps 1.5 title 'b{}: measured'", mfile, b);
-    proj_md += table;
-    for (const auto& r : rows) proj_md += r + "\n";
-    proj_md += "\n";
+    projection_data(s, b, model, by_workers, nets, eff_plots, tput_plots);
+    md += projection_table(b, model, nets);
   }
-  gp_proj += "set title 'Projected scaling efficiency (fixed batch per worker)'\nset ylabel 'efficiency'\n"
-             "set yrange [0:1.05]\nplot " + proj_eff + "\nset autoscale y\nset logscale y 2\n"
+  if (eff_plots.empty()) return "";
+  write_text(s.out / "projection.gp",
+             std::string(kTerminal) + "set output 'projection.png'\nset multiplot layout 1,2\nset grid\n"
+             "set logscale x 2\nset xlabel 'workers'\nset key bottom left font ',8'\n"
+             "set title 'Projected scaling efficiency (fixed batch per worker)'\nset ylabel 'efficiency'\n"
+             "set yrange [0:1.05]\nplot " + eff_plots + "\nset autoscale y\nset logscale y 2\n"
              "set title 'Projected throughput'\nset ylabel 'samples/s'\nset logscale y 10\nset format y '%.0s%c'\n"
-             "set key top left font ',8'\nplot " + proj_tput +
-             "\nunset multiplot\n";
-  if (!proj_eff.empty()) {
-    write_text(out / "projection.gp", gp_proj);
-    md += proj_md + "![](projection.png)\n\n";
-    md += fmt::format("The model (docs/sweep.md): a step costs its compute time plus the part of ring-allreduce time "
-                      "(2(N-1) alpha per bucket + 2(N-1)/N x bytes x beta) that does not fit behind the {:.0f} % of "
-                      "compute that is backward. Compute is this machine's; a faster device shrinks it and makes "
-                      "communication matter more.\n\n",
-                      100 * options.overlap);
-  }
+             "set key top left font ',8'\nplot " + tput_plots + "\nunset multiplot\n");
+  md += "![](projection.png)\n\n";
+  md += fmt::format("The model (docs/sweep.md): a step costs its compute time plus the part of ring-allreduce time "
+                    "(2(N-1) alpha per bucket + 2(N-1)/N x bytes x beta) that does not fit behind the {:.0f} % of "
+                    "compute that is backward. Compute is this machine's; a faster device shrinks it and makes "
+                    "communication matter more.\n\n",
+                    100 * options.overlap);
+  return md;
+}
 
-  if (!findings.empty()) {
-    md += "## Findings\n\n";
-    for (const auto& f : findings) md += "- " + f + ".\n";
-    md += "\n";
-  }
+std::string findings_section(const std::vector<std::string>& findings) {
+  if (findings.empty()) return "";
+  std::string md = "## Findings\n\n";
+  for (const auto& f : findings) md += "- " + f + ".\n";
+  return md + "\n";
+}
 
-  // Draw. Without gnuplot the scripts and data stay for later.
+/// Runs gnuplot on every script in `out`. Without gnuplot the scripts and data
+/// stay for later; returns the report's note on what was not drawn.
+std::string draw(const fs::path& out, const std::string& gnuplot) {
   int drawn = 0, scripts = 0;
   for (const auto& entry : fs::directory_iterator(out)) {
     if (entry.path().extension() != ".gp") continue;
     ++scripts;
-    const std::string cmd = fmt::format("cd {} && {} {} > {}.err 2>&1", quote(out.string()), options.gnuplot,
+    const std::string cmd = fmt::format("cd {} && {} {} > {}.err 2>&1", quote(out.string()), gnuplot,
                                         quote(entry.path().filename().string()), quote(entry.path().stem().string()));
     if (std::system(cmd.c_str()) == 0) {
       ++drawn;
@@ -464,13 +479,30 @@ fs::path write_report(const fs::path& sweep_dir, const ReportOptions& options) {
       fs::remove(out / (entry.path().stem().string() + ".err"));
     }
   }
-  if (drawn < scripts) {
-    log_warn("report", "{} of {} pictures could not be drawn ({} missing or failed); the gnuplot scripts and data are "
-             "in {}", scripts - drawn, scripts, options.gnuplot, out.string());
-    md += fmt::format("\n*{} of {} pictures were not drawn: gnuplot was missing or failed. Run `gnuplot NAME.gp` in "
-                      "this directory.*\n",
-                      scripts - drawn, scripts);
-  }
+  if (drawn == scripts) return "";
+  log_warn("report", "{} of {} pictures could not be drawn ({} missing or failed); the gnuplot scripts and data are "
+           "in {}", scripts - drawn, scripts, gnuplot, out.string());
+  return fmt::format("\n*{} of {} pictures were not drawn: gnuplot was missing or failed. Run `gnuplot NAME.gp` in "
+                     "this directory.*\n",
+                     scripts - drawn, scripts);
+}
+
+}  // namespace
+
+void write_sweep_results(const fs::path& dir, const SweepRecord& record) { summarize_points(dir, record); }
+
+fs::path write_report(const fs::path& sweep_dir, const ReportOptions& options) {
+  const SweepRecord record = read_sweep_record(sweep_dir);
+  const fs::path out = options.out_dir.empty() ? sweep_dir / "report" : options.out_dir;
+  fs::create_directories(out);
+  const Study study = read_study(sweep_dir, record, out);
+  std::vector<std::string> findings;
+  std::string md = report_header(study);
+  md += figure_metric_vs_time(study);
+  md += figures_scaling(study, findings);
+  md += figure_projection(study, sweep_dir, options);
+  md += findings_section(findings);
+  md += draw(out, options.gnuplot);
   write_text(out / "report.md", md);
   return out / "report.md";
 }

@@ -2,34 +2,13 @@
 /// `tandem report SWEEP_DIR`: the pictures and tables of a scaling study,
 /// drawn with gnuplot, in SWEEP_DIR/report/report.md.
 #include <filesystem>
-#include <optional>
 #include <string>
 #include <vector>
 
-#include "sweep/grid.h"
 #include "sweep/projection.h"
-#include "sweep/results.h"
+#include "sweep/sweep_record.h"
 
 namespace tandem::sweep {
-
-/// What sweep.json records about a sweep.
-struct SweepRecord {
-  std::string recipe;
-  std::vector<std::string> overrides;
-  std::string base_config;  ///< the base point's resolved config (YAML)
-  uint64_t base_seed = 0;
-  std::string target_metric;  ///< empty: none
-  double target_value = 0.0;
-  std::vector<SweepPoint> points;
-};
-
-void write_sweep_record(const std::filesystem::path& sweep_dir, const SweepRecord& record);
-SweepRecord read_sweep_record(const std::filesystem::path& sweep_dir);
-
-/// Half-width of the 95 % confidence interval of the mean of `values`
-/// (Student's t); 0 for fewer than two values.
-double ci95_half_width(const std::vector<double>& values);
-double mean(const std::vector<double>& values);
 
 struct ReportOptions {
   std::filesystem::path out_dir;        ///< default SWEEP_DIR/report

@@ -13,7 +13,9 @@
 #include "launch/launcher.h"
 #include "sweep/grid.h"
 #include "sweep/report.h"
+#include "sweep/results.h"
 #include "sweep/runner.h"
+#include "sweep/sweep_record.h"
 #include "tools/commands.h"
 #include "tools/recipe_schema.h"
 

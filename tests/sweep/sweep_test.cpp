@@ -13,8 +13,8 @@
 #include "framework/train/schedule.h"
 #include "sweep/grid.h"
 #include "sweep/projection.h"
-#include "sweep/report.h"
 #include "sweep/results.h"
+#include "sweep/stats.h"
 #include "tests/support/multiprocess.h"
 #include "tests/support/recipe_problems.h"
 
