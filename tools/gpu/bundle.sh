@@ -37,7 +37,7 @@ while (($#)); do
   case $1 in
     --with-torch) with_torch=1; shift ;;
     --python-version) python_version=$2; shift 2 ;;
-    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "${BASH_SOURCE[0]}"; exit 0 ;;
     -*) echo "[bundle] unknown option '$1' (see --help)" >&2; exit 2 ;;
     *) [ -z "$out" ] || { echo "[bundle] one OUT_DIR only, got '$out' and '$1'" >&2; exit 2; }; out=$1; shift ;;
   esac

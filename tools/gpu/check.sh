@@ -10,7 +10,7 @@
 #   tools/gpu/check.sh --cpu-dry-run gpu-bundle /tmp/check    # the same phases on the CPU
 #
 # BUNDLE_DIR: bundle.sh's folder (manifest.tsv, debs/), or any folder of .deb files.
-# OUT_DIR (default gpu-check-<time>/): one log per phase and summary.md, the one file to read.
+# OUT_DIR (default runs/gpu-check/<time>/): one log per phase and summary.md, the one file to read.
 # Options:
 #   --cpu-dry-run   run every phase on the CPU (automatic where no GPU is visible): the CUDA tests
 #                   skip themselves, the benchmark runs small batches without its GPU-only columns,
@@ -35,7 +35,7 @@ while (($#)); do
     --budget) budget=$2; shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
     --build-dir) build_dir=$2; shift 2 ;;
-    -h|--help) sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "${BASH_SOURCE[0]}"; exit 0 ;;
     -*) echo "[check] unknown option '$1' (see --help)" >&2; exit 2 ;;
     *) if [ -z "$bundle" ]; then bundle=$1; elif [ -z "$out" ]; then out=$1; else
          echo "[check] unexpected argument '$1' (see --help)" >&2; exit 2; fi; shift ;;
@@ -45,7 +45,7 @@ done
 [ -d "$bundle" ] || { echo "[check] $bundle is not a folder (make one with tools/gpu/bundle.sh)" >&2; exit 2; }
 bundle=$(cd "$bundle" && pwd)
 debs=$bundle; [ -d "$bundle/debs" ] && debs=$bundle/debs
-out=${out:-$root/gpu-check-$(date +%Y%m%d-%H%M%S)}
+out=${out:-$root/runs/gpu-check/$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out" && out=$(cd "$out" && pwd)
 case $build_dir in /*) ;; *) build_dir=$root/$build_dir ;; esac
 deps=$build_dir/tandem-deps
@@ -99,7 +99,7 @@ run_phase() {
   limit_of[$name]=$lim
   say "$name (at most $lim s) -> $(basename "$log")"
   t0=$(date +%s)
-  timeout --kill-after=15 "$lim" bash -c "$fn" > "$log" 2>&1
+  timeout --kill-after=5 "$lim" bash -c "$fn" > "$log" 2>&1
   code=$?
   rc[$name]=$code
   wall[$name]=$(( $(date +%s) - t0 ))
@@ -214,7 +214,8 @@ phase_build_core() {
 }
 
 phase_cuda_tests() {
-  # GPU-only tests carry a _CUDA suffix (and skip themselves without a GPU).
+  # GPU-only tests carry a _CUDA suffix (and skip themselves without a GPU). Run one at a time:
+  # they share the GPU. After build-core, only the dist, ddp and train tests are built.
   ctest --test-dir "$build_dir" -R '_CUDA' --no-tests=error --output-on-failure --timeout 120 -j 1
 }
 
@@ -250,8 +251,9 @@ phase_build_all() {
 
 phase_suite() {
   local stop=$1
-  # --stop-time: ctest stops starting and running tests at that time and still prints its summary.
-  ctest --test-dir "$build_dir" --output-on-failure -j "$(( jobs > 2 ? jobs / 2 : 1 ))" --timeout 300 \
+  # The _CUDA tests ran in their own phases. --stop-time: ctest stops starting and running tests
+  # at that time and still prints its summary.
+  ctest --test-dir "$build_dir" -E '_CUDA' --output-on-failure -j "$(( jobs > 2 ? jobs / 2 : 1 ))" --timeout 300 \
     --stop-time "$(date -d "@$stop" +%H:%M:%S)"
 }
 export -f phase_host phase_deps phase_configure keep_going phase_build_core phase_cuda_tests phase_bench \
@@ -274,16 +276,19 @@ if [ "${rc[configure]}" = 0 ]; then
     run_phase recipe-bf16 "$(limit 40 20)" "phase_recipe bf16-mixed"
   else skip_phase recipe-bf16 "this build's recipe schema has no trainer.precision"; fi
   if [ "$(left)" -gt 40 ]; then
-    run_phase build-all "$(limit 480 25)" phase_build_all
+    run_phase build-all "$(limit 480 40)" phase_build_all
+    # Every binary is built now: the _CUDA tests of the others (models, survival ...) first.
+    if [ "$(left)" -gt 30 ]; then run_phase cuda-tests-all "$(limit 60 20)" phase_cuda_tests
+    else skip_phase cuda-tests-all "no time left"; fi
     if [ "$(left)" -gt 25 ]; then
       stop=$(( deadline - 12 ))
-      run_phase suite "$(( stop - $(date +%s) + 8 ))" "phase_suite $stop"
+      run_phase suite "$(( stop - $(date +%s) + 5 ))" "phase_suite $stop"
     else skip_phase suite "no time left"; fi
   else
-    skip_phase build-all "no time left"; skip_phase suite "no time left"
+    for p in build-all cuda-tests-all suite; do skip_phase "$p" "no time left"; done
   fi
 else
-  for p in build-core cuda-tests bench recipe recipe-bf16 build-all suite; do skip_phase "$p" "configure failed"; done
+  for p in build-core cuda-tests bench recipe recipe-bf16 build-all cuda-tests-all suite; do skip_phase "$p" "configure failed"; done
 fi
 total=$(now)
 
@@ -293,13 +298,13 @@ section() { printf '\n## %s\n\n' "$1"; }
 fenced() { echo '```'; cat; echo '```'; }
 result_of() {  # one line on what a phase found
   local p=$1 log; log=$(log_of "$p")
-  [ -n "$log" ] || { echo "${note[$p]:-}"; return; }
+  [ -n "$log" ] || return 0
   case $p in
     host) grep -m1 '^torch ' "$log" ;;
     deps) grep -m1 'packages unpacked' "$log" ;;
     configure) grep -m1 '^generator' "$log" ;;
     build-core|build-all) echo "$(grep -c 'error:' "$log") compiler/linker errors" ;;
-    cuda-tests|suite) grep -E 'tests passed|No tests were found' "$log" | tail -1 ;;
+    cuda-tests|cuda-tests-all|suite) grep -E 'tests passed|No tests were found' "$log" | tail -1 ;;
     bench) [ -f "$out/bench/table.md" ] && echo "$(grep -cE '^\| [0-9]' "$out/bench/table.md") rows; targets:" \
              "$(grep -c '^- \*\*met' "$out/bench/table.md") met, $(grep -c '^- \*\*not met' "$out/bench/table.md") not met," \
              "$(grep -c '^- not measured' "$out/bench/table.md") not measured" ;;
@@ -312,7 +317,7 @@ result_of() {  # one line on what a phase found
   echo "$(date -u +%FT%TZ); Tandem $(git log -1 --format='%h' 2>/dev/null)$(git diff --quiet 2>/dev/null || echo ' (with local changes)');" \
        "$([ "$device" = cuda ] && echo "$gpus GPU(s)" || echo 'CPU dry run (no GPU: CUDA tests skip, the benchmark runs small CPU batches)');" \
        "$jobs build jobs; budget $budget s; total $total s."
-  log=$(log_of host); [ -n "$log" ] && grep -E '^(torch|nccl) |,.*MiB|PRETTY|^gcc|^c\+\+|^cmake version' "$log" | sed 's/^/    /'
+  log=$(log_of host); [ -n "$log" ] && grep -v '^+' "$log" | grep -E '^(torch|nccl) |,.*MiB|PRETTY|^gcc|^c\+\+|^cmake version' | sed 's/^/    /'
   echo
   echo "| phase | rc | wall s | limit s | result | log |"
   echo "|---|---|---|---|---|---|"
@@ -320,13 +325,19 @@ result_of() {  # one line on what a phase found
     r=${rc[$p]}; [ "$r" = 0 ] && r="0 ok"
     echo "| $p | $r | ${wall[$p]} | ${limit_of[$p]} | $(result_of "$p" | tr '|' '/')${note[$p]:+ (${note[$p]})} | $(basename "$(log_of "$p")") |"
   done
-  if log=$(log_of build-core) && [ -n "$log" ] && grep -q 'error:' "$log"; then
-    section "Build errors (first 20, by count)"
-    grep -E 'error:' "$log" | sed 's/^[^ ]*\/\([^/]*:[0-9]*:[0-9]*:\)/\1/' | sort | uniq -c | sort -rn | head -20 | fenced
-  fi
+  for p in build-core build-all; do
+    log=$(log_of "$p")
+    if [ -n "$log" ] && grep -q -E 'error:|undefined reference' "$log"; then
+      section "Build errors in $p (the first 20 kinds, by count)"
+      grep -E 'error:|undefined reference' "$log" | sed -E 's|^[^ :]*/||; s|\(\.text[^)]*\)||' | sort | uniq -c | sort -rn \
+        | head -20 | cut -c1-240 | fenced
+    fi
+  done
   section "CUDA tests"
-  log=$(log_of cuda-tests)
-  [ -n "$log" ] && grep -E 'Test +#|tests passed|FAILED|No tests' "$log" | fenced
+  for p in cuda-tests cuda-tests-all; do
+    log=$(log_of "$p")
+    [ -n "$log" ] && { echo "$p:"; echo; grep -E 'Test +#|tests passed|FAILED|No tests' "$log" | fenced; echo; }
+  done
   section "GPU benchmark (bench/gpu/run.sh)"
   if [ -f "$out/bench/table.md" ]; then cat "$out/bench/table.md"; else echo "No table: see $(basename "$(log_of bench)")."; fi
   for p in recipe recipe-bf16; do
