@@ -12,7 +12,7 @@
 ///
 /// Wire format: every message is a list of byte strings, framed as a
 /// little-endian u32 count followed by, for each string, a u32 length and its
-/// bytes. A request's first string names the operation; see store.cpp.
+/// bytes. A request's first string names the operation; see store_wire.h.
 /// No LibTorch here: rendezvous.cpp adapts the client to c10d::Store.
 #include <chrono>
 #include <cstdint>
