@@ -1,6 +1,7 @@
 #include "sweep/report.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -104,9 +105,6 @@ std::string quote(const std::string& s) {
   return out + "\"";
 }
 
-/// ", " before every item but the first of a list being built.
-const char* separator(const std::string& list) { return list.empty() ? "" : ", "; }
-
 const char* kTerminal = "set terminal pngcairo size 1000,640 font 'sans,10' noenhanced\n";
 
 /// Summarizes every point's run directory and writes results.csv.
@@ -209,22 +207,21 @@ std::string figure_metric_vs_time(const Study& s) {
   gp += fmt::format("set multiplot layout 1,{} title {}\n", s.batches.size(),
                     quote(s.curve_metric + " against wall-clock time (mean over repeats)"));
   for (int64_t b : s.batches) {
-    std::string plots;
+    std::vector<std::string> plots;
     for (const auto& [id, c] : s.combos) {
       if (c.runs.empty() || c.batch != b) continue;
       const std::string file = fmt::format("curve_{}.dat", id);
       write_text(s.out / file, mean_curve(c, s.curve_metric));
       const std::string title = fmt::format("{} worker{}{}", c.workers, c.workers == 1 ? "" : "s",
                                             c.variant.empty() ? "" : ", " + c.variant);
-      plots += fmt::format("{}'{}' using 1:2 with linespoints pt 7 ps 0.4 lw 2 title {}", separator(plots), file,
-                           quote(title));
+      plots.push_back(fmt::format("'{}' using 1:2 with linespoints pt 7 ps 0.4 lw 2 title {}", file, quote(title)));
     }
     gp += fmt::format("set title 'batch {} per worker'\nset xlabel 'seconds'\nset ylabel {}\nset grid\n", b,
                       quote(s.curve_metric));
     if (s.has_target) {
       gp += fmt::format("set arrow 1 from graph 0, first {0} to graph 1, first {0} nohead dt 2\n", s.record.target_value);
     }
-    gp += "plot " + plots + "\n";
+    gp += fmt::format("plot {}\n", fmt::join(plots, ", "));
   }
   gp += "unset multiplot\n";
   write_text(s.out / "loss_vs_time.gp", gp);
@@ -236,7 +233,7 @@ std::string figure_metric_vs_time(const Study& s) {
 /// What the scaling figures and table gather over the batch sizes.
 struct ScalingFigures {
   std::string table;  ///< rows of the markdown table
-  std::string ttt_plots, tput_plots, speed_plots, eff_plots;
+  std::vector<std::string> ttt_plots, tput_plots, speed_plots, eff_plots;  ///< gnuplot's plot items
 };
 
 /// The gnuplot data of one batch size.
@@ -295,15 +292,14 @@ void add_scaling_batch(const Study& s, int64_t b, const std::map<int, const Comb
   write_text(s.out / ttt_file, data.ttt);
   write_text(s.out / tput_file, data.tput);
   write_text(s.out / speed_file, data.speed);
-  const std::string sep = separator(fig.ttt_plots);
-  fig.ttt_plots += fmt::format("{0}'{1}' using 1:2:3 with yerrorlines lw 2 title 'batch {2}', '{1}' using 1:4 with "
-                               "lines dt 2 lw 1 title 'ideal, batch {2}'",
-                               sep, ttt_file, b);
-  fig.tput_plots += fmt::format("{0}'{1}' using 1:2:3 with yerrorlines lw 2 title 'batch {2}', '{1}' using 1:4 with "
-                                "lines dt 2 lw 1 title 'linear, batch {2}'",
-                                sep, tput_file, b);
-  fig.speed_plots += fmt::format("{}'{}' using 1:2 with linespoints pt 7 lw 2 title 'batch {}'", sep, speed_file, b);
-  fig.eff_plots += fmt::format("{}'{}' using 1:3 with linespoints pt 7 lw 2 title 'batch {}'", sep, speed_file, b);
+  fig.ttt_plots.push_back(fmt::format("'{0}' using 1:2:3 with yerrorlines lw 2 title 'batch {1}', '{0}' using 1:4 with "
+                                      "lines dt 2 lw 1 title 'ideal, batch {1}'",
+                                      ttt_file, b));
+  fig.tput_plots.push_back(fmt::format("'{0}' using 1:2:3 with yerrorlines lw 2 title 'batch {1}', '{0}' using 1:4 with "
+                                       "lines dt 2 lw 1 title 'linear, batch {1}'",
+                                       tput_file, b));
+  fig.speed_plots.push_back(fmt::format("'{}' using 1:2 with linespoints pt 7 lw 2 title 'batch {}'", speed_file, b));
+  fig.eff_plots.push_back(fmt::format("'{}' using 1:3 with linespoints pt 7 lw 2 title 'batch {}'", speed_file, b));
 }
 
 /// time_to_target.gp and speedup.gp (with a target), throughput.gp, their
@@ -315,19 +311,20 @@ std::string figures_scaling(const Study& s, std::vector<std::string>& findings) 
   const int w_min = *s.workers.begin();
   const std::string gp_ttt = std::string(kTerminal) + "set output 'time_to_target.png'\nset logscale xy 2\nset grid\n"
                              "set xlabel 'workers'\nset ylabel 'seconds to target'\nset key top right\n"
-                             "set title 'Time to target (mean, 95 % CI) and the ideal T(1)/N'\nplot " +
-                             fig.ttt_plots + "\n";
+                             "set title 'Time to target (mean, 95 % CI) and the ideal T(1)/N'\n" +
+                             fmt::format("plot {}\n", fmt::join(fig.ttt_plots, ", "));
   const std::string gp_tput = std::string(kTerminal) + "set output 'throughput.png'\nset grid\nset logscale xy 2\n"
                               "set xlabel 'workers'\nset ylabel 'training samples/s'\nset key top left\n"
-                              "set title 'Throughput (mean, 95 % CI) and linear scaling'\nplot " +
-                              fig.tput_plots + "\n";
+                              "set title 'Throughput (mean, 95 % CI) and linear scaling'\n" +
+                              fmt::format("plot {}\n", fmt::join(fig.tput_plots, ", "));
   std::string gp_speed = std::string(kTerminal) + "set output 'speedup.png'\nset multiplot layout 1,2\nset grid\n";
   gp_speed += fmt::format("set title 'Speedup in time to target (vs {} worker{})'\nset xlabel 'workers'\nset ylabel "
                           "'speedup'\nset key top left\nplot {}, '{}' using 1:4 with lines dt 2 title 'ideal'\n",
-                          w_min, w_min == 1 ? "" : "s", fig.speed_plots,
+                          w_min, w_min == 1 ? "" : "s", fmt::join(fig.speed_plots, ", "),
                           fmt::format("speedup_b{}.dat", *s.batches.begin()));
-  gp_speed += "set title 'Scaling efficiency'\nset ylabel 'efficiency'\nset yrange [0:1.2]\nset key bottom left\nplot " +
-              fig.eff_plots + ", 1 with lines dt 2 title 'ideal'\nunset multiplot\n";
+  gp_speed += fmt::format("set title 'Scaling efficiency'\nset ylabel 'efficiency'\nset yrange [0:1.2]\nset key bottom "
+                          "left\nplot {}, 1 with lines dt 2 title 'ideal'\nunset multiplot\n",
+                          fmt::join(fig.eff_plots, ", "));
   std::string md;
   if (s.has_target) {
     write_text(s.out / "time_to_target.gp", gp_ttt);
@@ -400,7 +397,8 @@ std::string projection_table(int64_t b, const StepModel& model, const std::vecto
 
 /// The data files of one batch size, projected per network and measured, and their plot lines.
 void projection_data(const Study& s, int64_t b, const StepModel& model, const std::map<int, const Combo*>& by_workers,
-                     const std::vector<Network>& nets, std::string& eff_plots, std::string& tput_plots) {
+                     const std::vector<Network>& nets, std::vector<std::string>& eff_plots,
+                     std::vector<std::string>& tput_plots) {
   for (size_t k = 0; k < nets.size(); ++k) {
     std::string data = "# workers efficiency samples_per_s step_s comm_s\n";
     for (int n = 1; n <= 1024; n *= 2) {
@@ -409,9 +407,9 @@ void projection_data(const Study& s, int64_t b, const StepModel& model, const st
     }
     const std::string file = fmt::format("projection_b{}_n{}.dat", b, k);
     write_text(s.out / file, data);
-    const std::string sep = separator(eff_plots), title = quote(fmt::format("b{}: {}", b, nets[k].name));
-    eff_plots += fmt::format("{}'{}' using 1:2 with lines lw 2 title {}", sep, file, title);
-    tput_plots += fmt::format("{}'{}' using 1:3 with lines lw 2 title {}", sep, file, title);
+    const std::string title = quote(fmt::format("b{}: {}", b, nets[k].name));
+    eff_plots.push_back(fmt::format("'{}' using 1:2 with lines lw 2 title {}", file, title));
+    tput_plots.push_back(fmt::format("'{}' using 1:3 with lines lw 2 title {}", file, title));
   }
   std::string measured = "# workers efficiency samples_per_s\n";
   for (const auto& [w, c] : by_workers) {
@@ -419,8 +417,8 @@ void projection_data(const Study& s, int64_t b, const StepModel& model, const st
   }
   const std::string file = fmt::format("measured_b{}.dat", b);
   write_text(s.out / file, measured);
-  eff_plots += fmt::format(", '{}' using 1:2 with points pt 7 ps 1.5 title 'b{}: measured'", file, b);
-  tput_plots += fmt::format(", '{}' using 1:3 with points pt 7 ps 1.5 title 'b{}: measured'", file, b);
+  eff_plots.push_back(fmt::format("'{}' using 1:2 with points pt 7 ps 1.5 title 'b{}: measured'", file, b));
+  tput_plots.push_back(fmt::format("'{}' using 1:3 with points pt 7 ps 1.5 title 'b{}: measured'", file, b));
 }
 
 /// projection.gp, its data and the projection tables; returns the report's
@@ -428,7 +426,7 @@ void projection_data(const Study& s, int64_t b, const StepModel& model, const st
 std::string figure_projection(const Study& s, const fs::path& sweep_dir, const ReportOptions& options) {
   const std::vector<Network> nets = networks_to_project(sweep_dir, options.networks);
   std::string md = "## Projection beyond this machine\n\n";
-  std::string eff_plots, tput_plots;
+  std::vector<std::string> eff_plots, tput_plots;
   for (const auto& [b, by_workers] : s.best) {
     const StepModel model = step_model(b, by_workers, options.overlap);
     if (by_workers.begin()->first != 1) {
@@ -442,12 +440,14 @@ std::string figure_projection(const Study& s, const fs::path& sweep_dir, const R
   }
   if (eff_plots.empty()) return "";
   write_text(s.out / "projection.gp",
-             std::string(kTerminal) + "set output 'projection.png'\nset multiplot layout 1,2\nset grid\n"
-             "set logscale x 2\nset xlabel 'workers'\nset key bottom left font ',8'\n"
-             "set title 'Projected scaling efficiency (fixed batch per worker)'\nset ylabel 'efficiency'\n"
-             "set yrange [0:1.05]\nplot " + eff_plots + "\nset autoscale y\nset logscale y 2\n"
-             "set title 'Projected throughput'\nset ylabel 'samples/s'\nset logscale y 10\nset format y '%.0s%c'\n"
-             "set key top left font ',8'\nplot " + tput_plots + "\nunset multiplot\n");
+             std::string(kTerminal) +
+                 fmt::format("set output 'projection.png'\nset multiplot layout 1,2\nset grid\n"
+                             "set logscale x 2\nset xlabel 'workers'\nset key bottom left font ',8'\n"
+                             "set title 'Projected scaling efficiency (fixed batch per worker)'\nset ylabel 'efficiency'\n"
+                             "set yrange [0:1.05]\nplot {}\nset autoscale y\nset logscale y 2\n"
+                             "set title 'Projected throughput'\nset ylabel 'samples/s'\nset logscale y 10\n"
+                             "set format y '%.0s%c'\nset key top left font ',8'\nplot {}\nunset multiplot\n",
+                             fmt::join(eff_plots, ", "), fmt::join(tput_plots, ", ")));
   md += "![](projection.png)\n\n";
   md += fmt::format("The model (docs/sweep.md): a step costs its compute time plus the part of ring-allreduce time "
                     "(2(N-1) alpha per bucket + 2(N-1)/N x bytes x beta) that does not fit behind the {:.0f} % of "
