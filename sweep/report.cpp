@@ -8,80 +8,15 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
-#include <set>
 
-#include "framework/core/error.h"
 #include "framework/core/log.h"
 #include "sweep/results.h"
 #include "sweep/stats.h"
+#include "sweep/study.h"
 
 namespace tandem::sweep {
 namespace fs = std::filesystem;
 namespace {
-
-/// Grid keys that say how many workers and how large a batch: the report's
-/// axes. Every other swept key (learning rate, ...) makes a variant.
-bool is_scale_key(const std::string& key) {
-  return key == "launch.nproc_per_node" || key == "launch.nnodes" || key == "trainer.batch_size" ||
-         key == "trainer.global_batch_size";
-}
-
-std::string variant_label(const SweepPoint& p) {
-  std::string out;
-  for (size_t a = 0; a < p.keys.size(); ++a) {
-    if (is_scale_key(p.keys[a])) continue;
-    const auto dot = p.keys[a].rfind('.');
-    out += (out.empty() ? "" : " ") + p.keys[a].substr(dot == std::string::npos ? 0 : dot + 1) + "=" + p.values[a];
-  }
-  return out;
-}
-
-/// One grid combination and its repeats.
-struct Combo {
-  int combo = 0;
-  int workers = 0;
-  int64_t batch = 0;   ///< per worker
-  std::string variant;
-  std::vector<const RunSummary*> runs;  ///< the repeats that finished
-  int repeats = 0;
-
-  std::vector<double> times_to_target() const {
-    std::vector<double> v;
-    for (const auto* r : runs) {
-      if (r->time_to_target_s) v.push_back(*r->time_to_target_s);
-    }
-    return v;
-  }
-  bool all_reached() const { return !runs.empty() && times_to_target().size() == runs.size(); }
-  std::vector<double> throughputs() const {
-    std::vector<double> v;
-    for (const auto* r : runs) v.push_back(r->samples_per_s);
-    return v;
-  }
-  std::vector<double> step_times() const {
-    std::vector<double> v;
-    for (const auto* r : runs) v.push_back(r->step_s());
-    return v;
-  }
-};
-
-/// Per batch size, per worker count: the combination the report shows.
-using BestCombos = std::map<int64_t, std::map<int, const Combo*>>;
-
-/// Everything the figures are drawn from.
-struct Study {
-  Study(const SweepRecord& r, fs::path o) : record(r), out(std::move(o)) {}
-
-  const SweepRecord& record;
-  fs::path out;                   ///< where the report goes
-  std::vector<RunSummary> runs;   ///< one per point, in the record's order
-  std::map<int, Combo> combos;    ///< by combination index
-  std::set<int64_t> batches;      ///< of the finished combinations
-  std::set<int> workers;
-  BestCombos best;
-  bool has_target = false;
-  std::string curve_metric;       ///< the target's metric, else the training loss
-};
 
 std::string fmt_ci(const std::vector<double>& v, const char* spec = "{:.1f}") {
   if (v.empty()) return "–";
@@ -106,62 +41,6 @@ std::string quote(const std::string& s) {
 }
 
 const char* kTerminal = "set terminal pngcairo size 1000,640 font 'sans,10' noenhanced\n";
-
-/// Summarizes every point's run directory and writes results.csv.
-std::vector<RunSummary> summarize_points(const fs::path& sweep_dir, const SweepRecord& record) {
-  std::vector<RunSummary> runs;
-  for (const auto& p : record.points) runs.push_back(summarize_run(sweep_dir / "points" / p.name()));
-  write_results_csv(sweep_dir / "results.csv", record.points, runs, record.base_seed, record.target_metric,
-                    record.target_value);
-  return runs;
-}
-
-/// Groups the finished runs by grid combination.
-void group_by_combination(Study& s) {
-  for (size_t i = 0; i < s.record.points.size(); ++i) {
-    const auto& p = s.record.points[i];
-    Combo& c = s.combos[p.combo];
-    c.combo = p.combo;
-    c.variant = variant_label(p);
-    ++c.repeats;
-    if (s.runs[i].state != "done" || s.runs[i].steps == 0) continue;
-    c.workers = s.runs[i].workers;
-    c.batch = s.runs[i].batch_size;
-    c.runs.push_back(&s.runs[i]);
-  }
-  for (const auto& [id, c] : s.combos) {
-    if (c.runs.empty()) continue;
-    s.batches.insert(c.batch);
-    s.workers.insert(c.workers);
-  }
-}
-
-/// Per batch size and worker count, the variant that reached the target
-/// fastest (or, without a target, the one with the highest throughput).
-BestCombos pick_best(const std::map<int, Combo>& combos, bool has_target) {
-  auto score = [&](const Combo& x) {
-    if (has_target) return x.all_reached() ? mean(x.times_to_target()) : 1e300;
-    return -mean(x.throughputs());
-  };
-  BestCombos best;
-  for (const auto& [id, c] : combos) {
-    if (c.runs.empty()) continue;
-    const Combo*& slot = best[c.batch][c.workers];
-    if (slot == nullptr || score(c) < score(*slot)) slot = &c;
-  }
-  return best;
-}
-
-Study read_study(const fs::path& sweep_dir, const SweepRecord& record, const fs::path& out) {
-  Study s(record, out);
-  s.runs = summarize_points(sweep_dir, record);
-  group_by_combination(s);
-  if (s.batches.empty()) throw BadInput(fmt::format("{}: no point of the sweep has finished yet", sweep_dir.string()));
-  s.has_target = !record.target_metric.empty();
-  s.curve_metric = s.has_target ? record.target_metric : "loss";
-  s.best = pick_best(s.combos, s.has_target);
-  return s;
-}
 
 std::string report_header(const Study& s) {
   std::string md = fmt::format("# Scaling report: {}\n\n", fs::path(s.record.recipe).filename().string());
@@ -202,7 +81,7 @@ std::string mean_curve(const Combo& c, const std::string& metric) {
 }
 
 /// loss_vs_time.gp and its data; returns the report's section.
-std::string figure_metric_vs_time(const Study& s) {
+std::string figure_metric_vs_time(const Study& s, const fs::path& out) {
   std::string gp = std::string(kTerminal) + "set output 'loss_vs_time.png'\n";
   gp += fmt::format("set multiplot layout 1,{} title {}\n", s.batches.size(),
                     quote(s.curve_metric + " against wall-clock time (mean over repeats)"));
@@ -211,7 +90,7 @@ std::string figure_metric_vs_time(const Study& s) {
     for (const auto& [id, c] : s.combos) {
       if (c.runs.empty() || c.batch != b) continue;
       const std::string file = fmt::format("curve_{}.dat", id);
-      write_text(s.out / file, mean_curve(c, s.curve_metric));
+      write_text(out / file, mean_curve(c, s.curve_metric));
       const std::string title = fmt::format("{} worker{}{}", c.workers, c.workers == 1 ? "" : "s",
                                             c.variant.empty() ? "" : ", " + c.variant);
       plots.push_back(fmt::format("'{}' using 1:2 with linespoints pt 7 ps 0.4 lw 2 title {}", file, quote(title)));
@@ -224,7 +103,7 @@ std::string figure_metric_vs_time(const Study& s) {
     gp += fmt::format("plot {}\n", fmt::join(plots, ", "));
   }
   gp += "unset multiplot\n";
-  write_text(s.out / "loss_vs_time.gp", gp);
+  write_text(out / "loss_vs_time.gp", gp);
   return "## " + s.curve_metric + " against wall-clock time\n\n![](loss_vs_time.png)\n\n";
 }
 
@@ -281,17 +160,17 @@ void add_scaling_row(const Study& s, int64_t b, int w, const Combo& c, const Com
 }
 
 /// The rows, data files and plot lines of one batch size.
-void add_scaling_batch(const Study& s, int64_t b, const std::map<int, const Combo*>& by_workers, ScalingFigures& fig,
-                       std::vector<std::string>& findings) {
+void add_scaling_batch(const Study& s, const fs::path& out, int64_t b, const std::map<int, const Combo*>& by_workers,
+                       ScalingFigures& fig, std::vector<std::string>& findings) {
   const int w_min = *s.workers.begin();
   const Combo* base = by_workers.count(w_min) ? by_workers.at(w_min) : nullptr;
   ScalingData data;
   for (const auto& [w, c] : by_workers) add_scaling_row(s, b, w, *c, base, w_min, data, fig, findings);
   const std::string ttt_file = fmt::format("ttt_b{}.dat", b), tput_file = fmt::format("tput_b{}.dat", b),
                     speed_file = fmt::format("speedup_b{}.dat", b);
-  write_text(s.out / ttt_file, data.ttt);
-  write_text(s.out / tput_file, data.tput);
-  write_text(s.out / speed_file, data.speed);
+  write_text(out / ttt_file, data.ttt);
+  write_text(out / tput_file, data.tput);
+  write_text(out / speed_file, data.speed);
   fig.ttt_plots.push_back(fmt::format("'{0}' using 1:2:3 with yerrorlines lw 2 title 'batch {1}', '{0}' using 1:4 with "
                                       "lines dt 2 lw 1 title 'ideal, batch {1}'",
                                       ttt_file, b));
@@ -305,9 +184,9 @@ void add_scaling_batch(const Study& s, int64_t b, const std::map<int, const Comb
 /// time_to_target.gp and speedup.gp (with a target), throughput.gp, their
 /// data and the scaling table; returns the report's sections. The findings
 /// (speedups reached) go to `findings`.
-std::string figures_scaling(const Study& s, std::vector<std::string>& findings) {
+std::string figures_scaling(const Study& s, const fs::path& out, std::vector<std::string>& findings) {
   ScalingFigures fig;
-  for (const auto& [b, by_workers] : s.best) add_scaling_batch(s, b, by_workers, fig, findings);
+  for (const auto& [b, by_workers] : s.best) add_scaling_batch(s, out, b, by_workers, fig, findings);
   const int w_min = *s.workers.begin();
   const std::string gp_ttt = std::string(kTerminal) + "set output 'time_to_target.png'\nset logscale xy 2\nset grid\n"
                              "set xlabel 'workers'\nset ylabel 'seconds to target'\nset key top right\n"
@@ -327,11 +206,11 @@ std::string figures_scaling(const Study& s, std::vector<std::string>& findings) 
                           fmt::join(fig.eff_plots, ", "));
   std::string md;
   if (s.has_target) {
-    write_text(s.out / "time_to_target.gp", gp_ttt);
-    write_text(s.out / "speedup.gp", gp_speed);
+    write_text(out / "time_to_target.gp", gp_ttt);
+    write_text(out / "speedup.gp", gp_speed);
     md += "## Time to target, speedup and efficiency\n\n![](time_to_target.png)\n\n![](speedup.png)\n\n";
   }
-  write_text(s.out / "throughput.gp", gp_tput);
+  write_text(out / "throughput.gp", gp_tput);
   md += "## Throughput\n\n![](throughput.png)\n\n";
   md += "Per batch size and worker count, the variant shown is the one that reached the target fastest (without a "
         "target: the fastest). Time-to-target and samples/s are means with 95 % intervals; comm / exposed are the "
@@ -396,7 +275,7 @@ std::string projection_table(int64_t b, const StepModel& model, const std::vecto
 }
 
 /// The data files of one batch size, projected per network and measured, and their plot lines.
-void projection_data(const Study& s, int64_t b, const StepModel& model, const std::map<int, const Combo*>& by_workers,
+void projection_data(const fs::path& out, int64_t b, const StepModel& model, const std::map<int, const Combo*>& by_workers,
                      const std::vector<Network>& nets, std::vector<std::string>& eff_plots,
                      std::vector<std::string>& tput_plots) {
   for (size_t k = 0; k < nets.size(); ++k) {
@@ -406,7 +285,7 @@ void projection_data(const Study& s, int64_t b, const StepModel& model, const st
       data += fmt::format("{} {:.5f} {:.3f} {:.6f} {:.6f}\n", n, p.efficiency, p.samples_per_s, p.step_s, p.comm_s);
     }
     const std::string file = fmt::format("projection_b{}_n{}.dat", b, k);
-    write_text(s.out / file, data);
+    write_text(out / file, data);
     const std::string title = quote(fmt::format("b{}: {}", b, nets[k].name));
     eff_plots.push_back(fmt::format("'{}' using 1:2 with lines lw 2 title {}", file, title));
     tput_plots.push_back(fmt::format("'{}' using 1:3 with lines lw 2 title {}", file, title));
@@ -416,14 +295,15 @@ void projection_data(const Study& s, int64_t b, const StepModel& model, const st
     measured += fmt::format("{} {:.5f} {:.3f}\n", w, model.compute_s / mean(c->step_times()), mean(c->throughputs()));
   }
   const std::string file = fmt::format("measured_b{}.dat", b);
-  write_text(s.out / file, measured);
+  write_text(out / file, measured);
   eff_plots.push_back(fmt::format("'{}' using 1:2 with points pt 7 ps 1.5 title 'b{}: measured'", file, b));
   tput_plots.push_back(fmt::format("'{}' using 1:3 with points pt 7 ps 1.5 title 'b{}: measured'", file, b));
 }
 
 /// projection.gp, its data and the projection tables; returns the report's
 /// section, empty when no run all-reduced any gradients.
-std::string figure_projection(const Study& s, const fs::path& sweep_dir, const ReportOptions& options) {
+std::string figure_projection(const Study& s, const fs::path& out, const fs::path& sweep_dir,
+                              const ReportOptions& options) {
   const std::vector<Network> nets = networks_to_project(sweep_dir, options.networks);
   std::string md = "## Projection beyond this machine\n\n";
   std::vector<std::string> eff_plots, tput_plots;
@@ -435,11 +315,11 @@ std::string figure_projection(const Study& s, const fs::path& sweep_dir, const R
                         b, 1000 * model.compute_s, by_workers.begin()->first);
     }
     if (model.bytes <= 0) continue;
-    projection_data(s, b, model, by_workers, nets, eff_plots, tput_plots);
+    projection_data(out, b, model, by_workers, nets, eff_plots, tput_plots);
     md += projection_table(b, model, nets);
   }
   if (eff_plots.empty()) return "";
-  write_text(s.out / "projection.gp",
+  write_text(out / "projection.gp",
              std::string(kTerminal) +
                  fmt::format("set output 'projection.png'\nset multiplot layout 1,2\nset grid\n"
                              "set logscale x 2\nset xlabel 'workers'\nset key bottom left font ',8'\n"
@@ -489,18 +369,31 @@ std::string draw(const fs::path& out, const std::string& gnuplot) {
 
 }  // namespace
 
-void write_sweep_results(const fs::path& dir, const SweepRecord& record) { summarize_points(dir, record); }
+namespace {
+
+void write_results(const fs::path& sweep_dir, const SweepRecord& record, const std::vector<RunSummary>& runs) {
+  write_results_csv(sweep_dir / "results.csv", record.points, runs, record.base_seed, record.target_metric,
+                    record.target_value);
+}
+
+}  // namespace
+
+void write_sweep_results(const fs::path& dir, const SweepRecord& record) {
+  write_results(dir, record, summarize_points(dir, record));
+}
 
 fs::path write_report(const fs::path& sweep_dir, const ReportOptions& options) {
   const SweepRecord record = read_sweep_record(sweep_dir);
   const fs::path out = options.out_dir.empty() ? sweep_dir / "report" : options.out_dir;
   fs::create_directories(out);
-  const Study study = read_study(sweep_dir, record, out);
+  std::vector<RunSummary> runs = summarize_points(sweep_dir, record);
+  write_results(sweep_dir, record, runs);
+  const Study study = make_study(sweep_dir, record, std::move(runs));
   std::vector<std::string> findings;
   std::string md = report_header(study);
-  md += figure_metric_vs_time(study);
-  md += figures_scaling(study, findings);
-  md += figure_projection(study, sweep_dir, options);
+  md += figure_metric_vs_time(study, out);
+  md += figures_scaling(study, out, findings);
+  md += figure_projection(study, out, sweep_dir, options);
   md += findings_section(findings);
   md += draw(out, options.gnuplot);
   write_text(out / "report.md", md);
