@@ -103,7 +103,7 @@ if [ "$device" = cuda ]; then
 fi
 
 echo
-"$python" "$here/table.py" "$out/pytorch.jsonl" "$out/tandem.jsonl" | tee "$out/table.md"
+"$python" "$here/table.py" "$out/pytorch.jsonl" "$out/tandem.jsonl" "$batches" "$precisions" | tee "$out/table.md"
 echo
 say "results in $out"
 for side in pytorch tandem; do

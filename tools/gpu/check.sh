@@ -71,6 +71,13 @@ if [ "$dry_run" = 0 ] && [ "${gpus:-0}" -eq 0 ]; then
   dry_run=1
 fi
 device=cuda; [ "$dry_run" = 1 ] && device=cpu
+# The LibTorch inside that torch: torch.utils.cmake_prefix_path is <torch>/share/cmake, and <torch>
+# is the LibTorch prefix (include/, lib/, share/cmake/Torch), as tools/setup.sh --torch2 takes it.
+read -r torch_prefix torch_cuda < <("$PYTHON" -W ignore -c \
+  'import os, torch.utils, torch.version as v; print(os.path.dirname(os.path.dirname(torch.utils.cmake_prefix_path)), v.cuda or "")')
+# A CUDA LibTorch's CMake files enable the CUDA language: configuring needs nvcc.
+nvcc=""
+if [ -n "${torch_cuda:-}" ]; then nvcc=${CUDACXX:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}; fi
 budget=${budget:-$([ "$dry_run" = 1 ] && echo 3600 || echo 480)}
 deadline=$(( start + budget ))
 
@@ -111,7 +118,11 @@ skip_phase() {
   say "$1: skipped ($2)"
 }
 
-export root out bundle debs deps build_dir jobs device dry_run PYTHON start
+export root out bundle debs deps build_dir jobs device dry_run PYTHON start torch_prefix torch_cuda nvcc
+# Every CMake run below finds LibTorch and the bundle's packages, also those the tests start
+# themselves (the install test configures an out-of-tree project against the installed Tandem).
+export CMAKE_PREFIX_PATH="$torch_prefix:$deps/usr${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}"
+[ -n "$nvcc" ] && [ -x "$nvcc" ] && export CUDACXX=$nvcc
 # As tools/setup.sh: ccache (where present) shares objects between build folders of one tree.
 export CCACHE_BASEDIR=$root CCACHE_SLOPPINESS="pch_defines,time_macros,include_file_mtime,include_file_ctime"
 log_of() { ls "$out"/[0-9][0-9]-"$1".log 2>/dev/null | head -1; }
@@ -175,12 +186,9 @@ phase_deps() {
 
 phase_configure() {
   set -e
-  local torch_prefix torch_cuda generator args=()
-  read -r torch_prefix torch_cuda < <("$PYTHON" -W ignore -c \
-    'import os, torch.utils, torch.version as v; print(os.path.dirname(os.path.dirname(torch.utils.cmake_prefix_path)), v.cuda or "")')
+  local generator args=()
   echo "LibTorch: $torch_prefix (CUDA ${torch_cuda:-none})"
   if [ -n "$torch_cuda" ]; then
-    local nvcc=${CUDACXX:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}
     [ -x "$nvcc" ] || { echo "this LibTorch is built for CUDA $torch_cuda: configuring needs nvcc (set CUDACXX)"; exit 1; }
     "$nvcc" --version | tail -2
     args+=(-DCMAKE_CUDA_COMPILER="$nvcc")
@@ -304,7 +312,12 @@ result_of() {  # one line on what a phase found
     deps) grep -m1 'packages unpacked' "$log" ;;
     configure) grep -m1 '^generator' "$log" ;;
     build-core|build-all) echo "$(grep -c 'error:' "$log") compiler/linker errors" ;;
-    cuda-tests|cuda-tests-all|suite) grep -E 'tests passed|No tests were found' "$log" | tail -1 ;;
+    cuda-tests|cuda-tests-all) grep -E 'tests passed|No tests were found' "$log" | tail -1 ;;
+    suite)
+      echo "$(grep -E 'tests passed' "$log" | tail -1)$(grep -q 'The stop time has been passed' "$log" &&
+        echo "; stopped at the budget after $(grep -cE '^ *[0-9]+/[0-9]+ Test' "$log") of" \
+             "$(grep -oE '^ *[0-9]+/[0-9]+ Test' "$log" | head -1 | sed -E 's|.*/([0-9]+).*|\1|') tests" \
+             "(the one running then counts as a timeout)")" ;;
     bench) [ -f "$out/bench/table.md" ] && echo "$(grep -cE '^\| [0-9]' "$out/bench/table.md") rows; targets:" \
              "$(grep -c '^- \*\*met' "$out/bench/table.md") met, $(grep -c '^- \*\*not met' "$out/bench/table.md") not met," \
              "$(grep -c '^- not measured' "$out/bench/table.md") not measured" ;;
