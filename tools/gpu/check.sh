@@ -356,7 +356,13 @@ result_of() {  # one line on what a phase found
   for p in recipe recipe-bf16; do
     section "Default recipe, 1 epoch ($p): tandem launch --nproc-per-node $([ "$device" = cuda ] && echo gpu || echo 1)"
     log=$(log_of "$p")
-    [ -n "$log" ] && grep -v -E 'frame #|^\+ ' "$log" | grep -E 'launch|train|samples/s|epoch|error|note|rank|^\[' | tail -15 | fenced
+    [ -n "$log" ] && {
+      grep -m1 ' launch ' "$log" | sed 's/^+ //'
+      grep -E '^note|nproc-per-node [a-z]+:|\[launch\] [0-9]+ worker|workers x batch|error|Error|failed|killed' "$log" | grep -v 'frame #' | head -8
+      grep -E 'step [0-9]+/[0-9]+ ' "$log" | tail -1
+      grep -E 'done: |finished [0-9]+ steps|\[launch\] done' "$log" | tail -4
+      grep -E '\[sample\] ' "$log" | head -4
+    } | fenced
   done
   section "Whole suite"
   log=$(log_of suite)
