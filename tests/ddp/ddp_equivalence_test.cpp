@@ -89,7 +89,12 @@ std::vector<torch::Tensor> train(dist::Communicator* comm, double bucket_cap_mb,
     if (ddp) {
       ddp->zero_grad();
     } else {
-      opt->zero_grad();
+      // Zeros, not undefined gradients (LibTorch 2.x's zero_grad default): DDP's
+      // gradients are bucket views, always defined, so the optimizer sees a zero
+      // gradient for a skipped parameter (and Adam's momentum still moves it).
+      for (auto& p : net.parameters()) {
+        if (p.grad().defined()) p.mutable_grad().zero_();
+      }
     }
     // `accumulate` micro-batches; all but the last under no_sync().
     const int64_t micro = rows.size(0) / accumulate;

@@ -259,7 +259,9 @@ std::vector<torch::Tensor> train_odd(dist::Communicator* comm) {
       ddp->zero_grad();
       ddp->before_forward();
     } else {
-      opt.zero_grad();
+      for (auto& p : net.parameters()) {  // zeros, as DDP's bucket views (not 2.x's undefined grads)
+        if (p.grad().defined()) p.mutable_grad().zero_();
+      }
     }
     torch::nn::functional::cross_entropy(net.forward(ids.index_select(0, rows)), y.index_select(0, rows)).backward();
     opt.step();
