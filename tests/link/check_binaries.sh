@@ -3,10 +3,12 @@
 #   1. libstdc++.so.6 comes before every LibTorch library in DT_NEEDED, so the
 #      dynamic linker binds std:: calls to libstdc++, not to the unversioned
 #      copies that PyPI's libtorch.so exports (std::filesystem among them);
-#   2. no binary exports a definition of a gloo symbol. Tandem compiles
-#      ProcessGroupGloo.hpp against the system's gloo headers, which need not be
-#      the gloo inside LibTorch; an exported copy of an inline gloo function
-#      would take the place of LibTorch's own in every library of the process.
+#   2. no binary exports a definition of a gloo symbol, nor one that names
+#      ProcessGroupGloo. Tandem compiles ProcessGroupGloo.hpp against the
+#      system's gloo headers, which need not be the gloo inside LibTorch; an
+#      exported copy of an inline function compiled from them would take the
+#      place of LibTorch's own in every library of the process
+#      (framework/dist/CMakeLists.txt keeps them unexported).
 # Usage: check_binaries.sh BINARY...   Exits 1 naming every binary that fails.
 set -uo pipefail
 status=0
@@ -19,7 +21,7 @@ for bin in "$@"; do
     echo "FAIL $bin: libstdc++ is not before LibTorch in DT_NEEDED:" $needed
     status=1
   fi
-  gloo=$(nm -D -C --defined-only "$bin" | grep -E '[ (:]gloo::' | head -5)
+  gloo=$(nm -D -C --defined-only "$bin" | grep -E '[ (:<,]gloo::|ProcessGroupGloo' | head -5)
   if [ -n "$gloo" ]; then
     echo "FAIL $bin exports gloo symbols:"
     echo "$gloo"
