@@ -115,8 +115,9 @@ if [ "$mode" = "--torch2" ]; then
     echo "[setup] configuring build-torch2/ against the LibTorch in $torch_prefix${torch_cuda:+ (CUDA $torch_cuda)}"
     cmake -S . -B build-torch2 -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$torch_prefix" "${cuda_args[@]}"
   fi
+  start=$(date +%s)
   cmake --build build-torch2 -j "$jobs"
-  echo "[setup] ready: build-torch2/tandem"
+  echo "[setup] ready: build-torch2/tandem (build: $(( $(date +%s) - start )) s)"
   exit 0
 fi
 
