@@ -193,7 +193,7 @@ void set_generator_state(at::Generator generator, const torch::Tensor& state) {
 /// Row `rank` of a per-rank table, or undefined when it has none.
 torch::Tensor rank_row(const torch::Tensor& table, int rank) {
   if (!table.defined() || rank < 0 || rank >= table.size(0)) return {};
-  return table[rank].contiguous();
+  return table[rank].clone();  // storage of its own: LibTorch 2.x's CPUGeneratorImpl::set_state crashed on a row view (rank 1)
 }
 
 /// Module::load, but copying into the existing tensors where shapes agree
