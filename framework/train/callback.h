@@ -28,7 +28,8 @@ struct StepRecord {
 
 /// The end of an optimizer step on this rank. The loss stays on the training
 /// device until asked for: `loss()` reads this rank's mean loss over the
-/// step's samples, and waits for the device to get there.
+/// step's samples, and waits for the device to get there. Call it during
+/// on_step_end only: it refers to the step's own state.
 struct StepEnd {
   TrainingPosition position;
   std::function<double()> loss;
