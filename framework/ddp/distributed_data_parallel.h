@@ -54,7 +54,9 @@ class DistributedDataParallel {
   };
   NoSync no_sync() { return NoSync(*reducer_); }
 
-  const DdpCounters& counters() const { return reducer_->counters(); }
+  /// Waits for the GPU to pass the steps whose times are still pending there
+  /// (Reducer::counters()): read at log points.
+  const DdpCounters& counters() { return reducer_->counters(); }
   const Reducer& reducer() const { return *reducer_; }
   Reducer& reducer() { return *reducer_; }
 

@@ -191,7 +191,7 @@ void Reducer::launch_ready_buckets() {
   while (next_to_launch_ < buckets_.size() && buckets_[next_to_launch_].pending == 0) {
     Bucket& bucket = buckets_[next_to_launch_];
     if (communicate) {
-      if (!first_launch_) first_launch_ = dist::Work::Clock::now();
+      if (!first_launch_) first_launch_ = comm_.mark(bucket.grad.flat);
       torch::NoGradGuard no_grad;
       bucket.work = hook_->launch(bucket.grad, comm_);
     }
@@ -213,26 +213,48 @@ void Reducer::finalize() {
         "requires grad must contribute to the loss on every step, or set ddp.find_unused_parameters: true",
         comm_.rank(), missing));
   }
-  using Clock = dist::Work::Clock;
-  const auto start = Clock::now();
-  std::optional<Clock::time_point> last_done;
-  for (auto& bucket : buckets_) {
-    if (!bucket.work) continue;
-    bucket.work->wait();
-    const auto done = bucket.work->completed_at().value_or(Clock::now());
-    if (!last_done || done > *last_done) last_done = done;
+  if (first_launch_) {
+    // Each mark is on the gradients' timeline: the host's clock, or the
+    // compute stream (and NCCL's end on a side stream) on a GPU.
+    const torch::Tensor& where = buckets_.front().grad.flat;
+    StepTiming timing{first_launch_, comm_.mark(where), nullptr, {}};
+    for (auto& bucket : buckets_) {
+      if (!bucket.work) continue;
+      bucket.work->wait();
+      auto done = bucket.work->completion();
+      timing.done.push_back(done ? std::move(done) : comm_.mark(where));
+    }
+    timing.waited = comm_.mark(where);
+    timings_.push_back(std::move(timing));
   }
-  counters_.exposed_comm_s += std::chrono::duration<double>(Clock::now() - start).count();
   torch::NoGradGuard no_grad;
   for (auto& bucket : buckets_) {
     if (bucket.work) hook_->finish(bucket.grad, comm_);
     bucket.work.reset();
   }
-  if (first_launch_ && last_done) {
-    counters_.comm_s += std::max(0.0, std::chrono::duration<double>(*last_done - *first_launch_).count());
-  }
+  settle_timings(false);
   ++counters_.steps;
   if (rebuild_enabled_ && counters_.rebuilds == 0 && arrival_.size() == params_.size()) rebuild_due_ = true;
+}
+
+void Reducer::settle_timings(bool block) {
+  while (!timings_.empty()) {
+    const StepTiming& t = timings_.front();
+    const auto reached = [](const auto& mark) { return mark->reached(); };
+    if (!block && !(t.waited->reached() && std::all_of(t.done.begin(), t.done.end(), reached))) return;
+    // What backward's end waited for: communication the step did not hide.
+    counters_.exposed_comm_s += std::max(0.0, t.waited->seconds_since(*t.backward_end));
+    double span = 0.0;  // from the first launch to the last collective's end
+    for (const auto& done : t.done) span = std::max(span, done->seconds_since(*t.first_launch));
+    counters_.comm_s += span;
+    timings_.pop_front();
+  }
+}
+
+const DdpCounters& Reducer::counters() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  settle_timings(true);
+  return counters_;
 }
 
 }  // namespace tandem::ddp

@@ -10,6 +10,7 @@
 /// as PyTorch's Reducer does, so that the first bucket to fill is the first to go.
 #include <torch/torch.h>
 
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -24,7 +25,8 @@
 namespace tandem::ddp {
 
 /// What the reducer did, for the trainer's metrics. Times are totals over all
-/// synchronised steps.
+/// synchronised steps, on the timeline the gradients live on: the host's clock
+/// on a CPU, CUDA events on a GPU reduced by NCCL (see Reducer::counters()).
 struct DdpCounters {
   int64_t steps = 0;             ///< backward passes reduced
   int64_t buckets = 0;           ///< buckets per step
@@ -72,7 +74,11 @@ class Reducer {
   /// would no longer be reduced, and training would silently go out of sync.
   void check_parameters_attached() const;
 
-  const DdpCounters& counters() const { return counters_; }
+  /// What the reducer did so far. On a GPU reduced by NCCL a step's times are
+  /// read from CUDA events once the GPU has passed them; reading the counters
+  /// waits for the steps still running there, so read them at log points,
+  /// not every step.
+  const DdpCounters& counters();
   const std::vector<std::vector<std::size_t>>& buckets() const { return plan_; }
   const CommHook& comm_hook() const { return *hook_; }
 
@@ -90,6 +96,16 @@ class Reducer {
   void launch_ready_buckets();
   void finalize();
   void bind_grad(std::size_t param);
+  /// A synchronised step's marks, read once the device has passed them.
+  struct StepTiming {
+    std::shared_ptr<const dist::Mark> first_launch;  ///< the first bucket was handed to its collective
+    std::shared_ptr<const dist::Mark> backward_end;  ///< backward was done and began to wait
+    std::shared_ptr<const dist::Mark> waited;        ///< every bucket's collective was done
+    std::vector<std::shared_ptr<const dist::Mark>> done;  ///< each bucket's collective ended
+  };
+  /// Adds the timings the device has passed to the counters, in step order;
+  /// with `block`, all of them, waiting for the device.
+  void settle_timings(bool block);
 
   std::vector<torch::Tensor> params_;
   std::vector<std::string> names_;
@@ -108,7 +124,8 @@ class Reducer {
   bool rebuild_enabled_;
   std::vector<std::size_t> arrival_;  // parameter indices in the order their gradients arrived
   bool rebuild_due_ = false;
-  std::optional<dist::Work::Clock::time_point> first_launch_;
+  std::shared_ptr<const dist::Mark> first_launch_;
+  std::deque<StepTiming> timings_;  ///< steps whose times the device has not passed yet
   std::vector<std::size_t> unused_;  // found by prepare_for_backward, applied at the next backward
   std::mutex mutex_;
   DdpCounters counters_;

@@ -2,6 +2,7 @@
 // differ between LibTorch versions come from torch_compat.h.
 #include "framework/dist/c10d_communicator.h"
 #include "framework/dist/store.h"
+#include "framework/dist/stream_mark.h"
 #include "framework/dist/torch_compat.h"
 #include "framework/core/error.h"
 
@@ -35,9 +36,17 @@ static_assert(std::is_base_of_v<C10dBackend, c10d::ProcessGroupNCCL>,
 class C10dWorkHandle : public Work {
  public:
   /// `on_done` runs in wait(), after the operation succeeded (allgather copies
-  /// its outputs back there).
-  C10dWorkHandle(c10::intrusive_ptr<C10dWork> work, std::string what, std::function<void()> on_done = {})
+  /// its outputs back there). With `gpu`, the collective runs on that GPU's
+  /// stream (NCCL) and its end is marked there.
+  C10dWorkHandle(c10::intrusive_ptr<C10dWork> work, std::string what, std::function<void()> on_done = {},
+                 std::optional<c10::Device> gpu = std::nullopt)
       : work_(std::move(work)), what_(std::move(what)), on_done_(std::move(on_done)) {
+    if (gpu) {
+      // A side stream waits for the collective (the host does not), and an
+      // event on it marks the collective's end.
+      end_ = completion_mark(*gpu, [this] { wait_for_work(); });
+      return;
+    }
     // The backend completes the work's future on its own thread: stamp the
     // time there, so that communication time is measured without waiting.
     try {
@@ -46,31 +55,37 @@ class C10dWorkHandle : public Work {
         done->store(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count());
       });
     } catch (const std::exception&) {
-      // A backend without futures: completed_at() stays empty.
+      // A backend without futures: completion() stays empty.
     }
   }
   void wait() override {
-    try {
-      work_->wait();
-    } catch (const std::exception& e) {
-      throw std::runtime_error(fmt::format("[dist] {} failed: {}", what_, e.what()));
-    }
+    wait_for_work();
     if (on_done_) {
       on_done_();
       on_done_ = nullptr;
     }
   }
-  std::optional<Clock::time_point> completed_at() const override {
+  std::shared_ptr<const Mark> completion() const override {
+    if (end_) return end_;
     const int64_t ns = done_ns_->load();
-    if (ns == 0) return std::nullopt;
-    return Clock::time_point(std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(ns)));
+    if (ns == 0) return nullptr;
+    return host_mark(Clock::time_point(std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(ns))));
   }
 
  private:
+  void wait_for_work() {
+    try {
+      work_->wait();
+    } catch (const std::exception& e) {
+      throw std::runtime_error(fmt::format("[dist] {} failed: {}", what_, e.what()));
+    }
+  }
+
   c10::intrusive_ptr<C10dWork> work_;
   std::string what_;
   std::function<void()> on_done_;
   std::shared_ptr<std::atomic<int64_t>> done_ns_ = std::make_shared<std::atomic<int64_t>>(0);
+  std::shared_ptr<const Mark> end_;  ///< on the GPU; null for collectives on the host
 };
 
 c10d::ReduceOp to_c10d(ReduceOp op) {
@@ -124,11 +139,16 @@ class C10dCommunicator : public Communicator {
         if (!outputs[i].is_same((*out)[0][i])) outputs[i].copy_((*out)[0][i]);
       }
     };
-    return std::make_shared<C10dWorkHandle>(std::move(work), describe("allgather", input), std::move(copy_back));
+    return std::make_shared<C10dWorkHandle>(std::move(work), describe("allgather", input), std::move(copy_back),
+                                            timed_on_gpu(input));
   }
   bool can_allreduce(at::ScalarType dtype) const override {
     // Gloo cannot sum bfloat16; NCCL, which takes every CUDA tensor when present, can.
     return cuda_ || !(name_ == "gloo" && dtype == at::kBFloat16);
+  }
+  std::shared_ptr<const Mark> mark(const at::Tensor& tensor) const override {
+    if (auto gpu = timed_on_gpu(tensor)) return current_stream_mark(*gpu);
+    return host_mark();
   }
   /// On the control plane (Gloo): no device is involved.
   std::shared_ptr<Work> barrier() override {
@@ -142,7 +162,14 @@ class C10dCommunicator : public Communicator {
     return fmt::format("{} on rank {} ({})", what, rank(), group_for(tensor).getBackendName());
   }
   std::shared_ptr<Work> handle(c10::intrusive_ptr<C10dWork> work, const char* what, const at::Tensor& tensor) {
-    return std::make_shared<C10dWorkHandle>(std::move(work), describe(what, tensor));
+    return std::make_shared<C10dWorkHandle>(std::move(work), describe(what, tensor), nullptr, timed_on_gpu(tensor));
+  }
+  /// The GPU whose stream runs the collectives on `tensor`, where NCCL takes
+  /// it and this LibTorch can time events; otherwise they are timed on the
+  /// host (Gloo completes its work there, CUDA tensors included).
+  std::optional<c10::Device> timed_on_gpu(const at::Tensor& tensor) const {
+    if (cuda_ && tensor.is_cuda() && can_time_streams()) return tensor.device();
+    return std::nullopt;
   }
 
   c10::intrusive_ptr<C10dBackend> cpu_;

@@ -14,17 +14,37 @@
 
 namespace tandem::dist {
 
+/// A moment on the timeline of the tensors a collective works on: the host's
+/// clock for CPU tensors (Gloo), an event recorded on a CUDA stream for NCCL,
+/// whose collectives finish on the GPU after wait() has returned on the host.
+/// Marks are compared after the fact, so timing a step never makes the host
+/// wait for the GPU inside it.
+class Mark {
+ public:
+  virtual ~Mark() = default;
+  /// Whether the moment has passed. Never blocks.
+  virtual bool reached() const = 0;
+  /// Seconds from `earlier`, a mark on the same timeline, to this one. Blocks
+  /// until both are reached.
+  virtual double seconds_since(const Mark& earlier) const = 0;
+};
+
 /// A pending collective. wait() blocks until it is done, or throws (timeout,
-/// peer failure) with a message that says what went wrong.
+/// peer failure) with a message that says what went wrong. On a GPU "done"
+/// means the current stream waits for it: the host goes on at once.
 class Work {
  public:
   using Clock = std::chrono::steady_clock;
   virtual ~Work() = default;
   virtual void wait() = 0;
-  /// When the operation finished, as seen by the backend's own thread (not
-  /// when wait() returned); empty while it runs or where the backend cannot tell.
-  virtual std::optional<Clock::time_point> completed_at() const { return std::nullopt; }
+  /// When the operation finished, on its tensors' timeline: stamped by the
+  /// backend's own thread on the host (not when wait() returned), or an event
+  /// on the GPU. Null while it runs on the host, or where the backend cannot tell.
+  virtual std::shared_ptr<const Mark> completion() const { return nullptr; }
 };
+
+/// A mark on the host's clock.
+std::shared_ptr<const Mark> host_mark(Work::Clock::time_point at = Work::Clock::now());
 
 enum class ReduceOp { kSum, kMax, kMin };
 
@@ -45,6 +65,12 @@ class Communicator {
   /// Whether allreduce() accepts tensors of `dtype` (Gloo has no bfloat16).
   virtual bool can_allreduce(at::ScalarType dtype) const { return true; }
   virtual std::shared_ptr<Work> barrier() = 0;
+  /// Now, on the timeline of the collectives that take `tensor`: an event on
+  /// the current CUDA stream where NCCL reduces it, the host's clock otherwise.
+  virtual std::shared_ptr<const Mark> mark(const at::Tensor& tensor) const {
+    (void)tensor;
+    return host_mark();
+  }
 };
 
 /// Options for connecting a worker to its peers.

@@ -6,10 +6,10 @@ namespace {
 class DoneWork : public Work {
  public:
   void wait() override {}
-  std::optional<Clock::time_point> completed_at() const override { return done_; }
+  std::shared_ptr<const Mark> completion() const override { return done_; }
 
  private:
-  Clock::time_point done_ = Clock::now();
+  std::shared_ptr<const Mark> done_ = host_mark();
 };
 
 class LocalCommunicator : public Communicator {

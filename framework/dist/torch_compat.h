@@ -12,13 +12,19 @@
 ///   Debian's 1.13 ships Backend.hpp too, so only the version tells them apart.
 /// - The asynchronous work type: c10d::Work in 1.13 (Debian) and 2.x; an
 ///   older LibTorch calls it c10d::ProcessGroup::Work.
+/// - c10::Event can wait for itself and time itself against another event
+///   (synchronize, elapsedTime) in 2.x, not in 1.13: collectives on a GPU are
+///   timed with events only where it can.
 /// - c10d::Store gains virtuals in 2.x: clone() (pure) and append() (with a
 ///   default). rendezvous.cpp's store defines both whatever the version: they
 ///   override in 2.x and are plain, unused member functions in 1.13, so they
 ///   need nothing here.
 #include <ATen/autocast_mode.h>
+#include <c10/core/Event.h>
 #include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
 #include <torch/version.h>
+
+#include <stdexcept>
 
 #if TORCH_VERSION_MAJOR >= 2
 #include <torch/csrc/distributed/c10d/Backend.hpp>
@@ -98,6 +104,30 @@ inline void shutdown(C10dBackend& group) {
   }
 #else
   (void)group;
+#endif
+}
+
+/// Whether c10::Event has synchronize() and elapsedTime(): 2.11 has them,
+/// 1.13 has neither; enabled from 2.4, the release whose device-generic
+/// torch.Event is built on them.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+#define TANDEM_TORCH_EVENT_TIMING 1
+#else
+#define TANDEM_TORCH_EVENT_TIMING 0
+#endif
+constexpr bool kEventTiming = TANDEM_TORCH_EVENT_TIMING;
+
+/// Milliseconds from `from` to `to`, two events recorded with timing on the
+/// same device; waits until both have fired.
+inline double elapsed_ms(const c10::Event& from, const c10::Event& to) {
+#if TANDEM_TORCH_EVENT_TIMING
+  from.synchronize();
+  to.synchronize();
+  return from.elapsedTime(to);
+#else
+  (void)from;
+  (void)to;
+  throw std::logic_error("[dist] this LibTorch cannot time one event against another (kEventTiming is false)");
 #endif
 }
 

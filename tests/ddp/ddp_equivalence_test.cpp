@@ -58,8 +58,10 @@ std::vector<torch::Tensor> snapshot(torch::nn::Module& m) {
 /// With `sgd`, plain SGD instead of Adam: Adam divides by the root of the
 /// squared gradient, so a near-zero gradient component summed in another order
 /// (micro-batches against one batch) can move its weight by up to lr per step.
+/// With `counters`, DDP's counters at the end are copied there.
 std::vector<torch::Tensor> train(dist::Communicator* comm, double bucket_cap_mb, int accumulate = 1,
-                                 bool skip = false, torch::Device device = torch::kCPU, bool sgd = false) {
+                                 bool skip = false, torch::Device device = torch::kCPU, bool sgd = false,
+                                 DdpCounters* counters = nullptr) {
   torch::manual_seed(comm ? 1000 + comm->rank() : 7);  // ranks start different: DDP must broadcast rank 0's
   Net net;
   if (comm == nullptr || comm->rank() == 0) {
@@ -110,6 +112,7 @@ std::vector<torch::Tensor> train(dist::Communicator* comm, double bucket_cap_mb,
     }
     opt->step();
   }
+  if (ddp && counters) *counters = ddp->counters();
   net.to(torch::kCPU);
   return snapshot(net);
 }
@@ -142,9 +145,13 @@ TANDEM_TEST_WORKER(ddp_train) {
   auto comm = dist::connect(world, options);
   const double cap = std::stod(std::getenv("TEST_BUCKET_CAP_MB"));
   const char* accumulate = std::getenv("TEST_ACCUMULATE");
+  DdpCounters counters;
   auto params = train(comm.get(), cap, accumulate ? std::stoi(accumulate) : 1, std::getenv("TEST_SKIP") != nullptr, device,
-                      std::getenv("TEST_SGD") != nullptr);
-  torch::save(params, std::string(std::getenv("TEST_OUT_DIR")) + "/rank" + std::to_string(world.rank) + ".pt");
+                      std::getenv("TEST_SGD") != nullptr, &counters);
+  const std::string out = std::string(std::getenv("TEST_OUT_DIR")) + "/rank" + std::to_string(world.rank);
+  torch::save(params, out + ".pt");
+  torch::save(torch::tensor({static_cast<double>(counters.steps), counters.comm_s, counters.exposed_comm_s}),
+              out + "-counters.pt");
   comm->barrier()->wait();
   return 0;
 }
@@ -152,8 +159,9 @@ TANDEM_TEST_WORKER(ddp_train) {
 /// Runs `ddp_train` on kWorld ranks with `env` and checks every rank's final
 /// parameters against `reference` (float32: within 1e-5 relative, plus a tiny
 /// absolute floor for values near 0) and bit for bit against rank 0's.
+/// With `counters`, each rank's DDP counters (steps, comm_s, exposed_comm_s) are appended there.
 void expect_ranks_match(std::map<std::string, std::string> env, const std::vector<torch::Tensor>& reference,
-                        double rtol = 1e-5, double atol = 1e-7) {
+                        double rtol = 1e-5, double atol = 1e-7, std::vector<torch::Tensor>* counters = nullptr) {
   const std::string out = test::make_temp_dir("ddp");
   env["TEST_OUT_DIR"] = out;
   auto result = test::run_workers_of_this_binary("ddp_train", kWorld, env);
@@ -171,6 +179,10 @@ void expect_ranks_match(std::map<std::string, std::string> env, const std::vecto
       if (rank > 0) EXPECT_TRUE(torch::equal(params[i], rank0[i])) << "rank " << rank << " parameter " << i;
     }
     if (rank == 0) rank0 = params;
+    if (counters) {
+      counters->emplace_back();
+      torch::load(counters->back(), out + "/rank" + std::to_string(rank) + "-counters.pt");
+    }
   }
   std::filesystem::remove_all(out);
 }
@@ -211,9 +223,18 @@ TEST(DdpEquivalence, TwoRanksOnGpusMatchOneProcessOnTheSameGpu_CUDA) {
   const bool nccl = torch::cuda::device_count() >= kWorld && dist::available_backends().size() > 1;
   deterministic_cuda();
   const auto reference = train(nullptr, 0, 1, false, torch::Device(torch::kCUDA, 0), /*sgd=*/true);
+  std::vector<torch::Tensor> counters;
   expect_ranks_match({{"TEST_BUCKET_CAP_MB", "0.004"}, {"TEST_CUDA", "1"}, {"TEST_SGD", "1"},
                       {"TEST_BACKEND", nccl ? "nccl" : "gloo"}},
-                     reference, 1e-5, 1e-7);
+                     reference, 1e-5, 1e-7, &counters);
+  // Communication is timed on the GPU (NCCL: CUDA events) or the host (Gloo):
+  // either way it took some time, and what backward's end waited for is part
+  // of the span from the first launch to the last collective's end.
+  for (const auto& c : counters) {
+    EXPECT_EQ(c[0].item<double>(), kSteps);
+    EXPECT_GT(c[1].item<double>(), 0.0) << (nccl ? "nccl" : "gloo");
+    EXPECT_LE(c[2].item<double>(), c[1].item<double>() + kSteps * 1e-3) << (nccl ? "nccl" : "gloo");
+  }
 }
 
 TEST(DdpNoSync, CommunicatesNothingInsideTheScope) {
