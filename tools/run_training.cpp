@@ -35,6 +35,7 @@ int run_training(const recipe::Resolved& recipe, const std::optional<std::filesy
   // before the process group's CUDA work starts.
   const torch::Device device = resolve_device(trainer.device, device_context(world.local_rank, world.local_world_size));
   make_current(device);
+  if (trainer.deterministic) use_deterministic_algorithms();
   if (device.is_cuda()) log_info("train", "rank {}: {}", world.rank, device.str());
 
   const auto launch = launch::launch_options_from(cfg["launch"]);

@@ -38,6 +38,15 @@ torch::Device resolve_device(const std::string& option, const DeviceContext& con
 /// it. Call it before joining the world.
 void make_current(const torch::Device& device);
 
+/// Lightning's `Trainer(deterministic=True)` (trainer.deterministic): every
+/// operation picks a deterministic algorithm or fails naming itself,
+/// cuDNN neither autotunes nor takes a nondeterministic algorithm, and cuBLAS
+/// gets the fixed workspace it needs to repeat itself (CUBLAS_WORKSPACE_CONFIG,
+/// unless already set). Call before the first CUDA work. On a GPU this makes a
+/// resumed run end bit for bit where an uninterrupted one ends; on the CPU
+/// Tandem's runs repeat without it.
+void use_deterministic_algorithms();
+
 /// Every field of `batch` on `device`; `non_blocking` copies from pinned memory
 /// overlap the device's work.
 Batch to_device(const Batch& batch, const torch::Device& device, bool non_blocking = false);

@@ -50,6 +50,11 @@ recipe::Section trainer_schema() {
         "16-mixed: float16 autocast with dynamic loss scaling (CUDA only), skipped steps logged.")
       .choices({"32", "bf16-mixed", "16-mixed"})
       .def(std::string("32"));
+  s.add("deterministic", Type::kBool,
+        "Deterministic algorithms only, as Lightning's deterministic=True: on a GPU, a resumed run then ends "
+        "bit for bit where an uninterrupted one ends (cuDNN and cuBLAS otherwise may not repeat themselves); "
+        "an operation without a deterministic implementation is an error naming it.")
+      .def(false);
   auto& target = s.section("target", "Record when a metric first reaches a value, and optionally stop there.");
   target.add("metric", Type::kString, "`loss` (logged training loss) or `val_<name>`, e.g. val_loss.").optional();
   target.add("value", Type::kFloat, "The value to reach.").optional();
@@ -210,6 +215,7 @@ TrainerOptions trainer_options_from(const YAML::Node& n) {
   o.val_samples = n["val_samples"].as<int64_t>();
   o.device = n["device"].as<std::string>();
   o.precision = n["precision"].as<std::string>();
+  o.deterministic = n["deterministic"].as<bool>();
   const YAML::Node target = n["target"];
   if (target["metric"]) o.target.metric = target["metric"].as<std::string>();
   o.target.value = target["value"] ? target["value"].as<double>() : std::nan("");

@@ -28,6 +28,7 @@ struct TrainerOptions {
   int64_t val_samples = 0;      ///< validate on the first this many samples of the split; 0 = all
   std::string device = "auto";  ///< auto | cpu | cuda | cuda:N (framework/train/device.h)
   std::string precision = "32"; ///< 32 | bf16-mixed | 16-mixed, as Lightning names them
+  bool deterministic = false;   ///< deterministic algorithms only (Lightning's deterministic=True)
   /// Stop (or just record) when a metric reaches a value: `loss` (the logged
   /// training loss) or `val_<name>` (a validation metric).
   struct Target {

@@ -78,6 +78,28 @@ TEST(TrainerSchema, DeviceAndPrecisionAreCheckedWithTheirLine) {
   EXPECT_NE(p[0].find("r.yaml:2:14: trainer.precision"), std::string::npos) << p[0];
 }
 
+// trainer.deterministic: every switch LibTorch has for repeatable results is
+// on, and an explicit CUBLAS_WORKSPACE_CONFIG is kept.
+TEST(Deterministic, TurnsOnDeterministicAlgorithmsAndCudnnAndKeepsAUsersCublasWorkspace) {
+  auto& context = at::globalContext();
+  unsetenv("CUBLAS_WORKSPACE_CONFIG");
+  use_deterministic_algorithms();
+  EXPECT_TRUE(context.deterministicAlgorithms());
+  EXPECT_TRUE(context.deterministicCuDNN());
+  EXPECT_FALSE(context.benchmarkCuDNN());
+  EXPECT_STREQ(std::getenv("CUBLAS_WORKSPACE_CONFIG"), ":4096:8");
+  setenv("CUBLAS_WORKSPACE_CONFIG", ":16:8", 1);
+  use_deterministic_algorithms();
+  EXPECT_STREQ(std::getenv("CUBLAS_WORKSPACE_CONFIG"), ":16:8");
+  // Training still works on the CPU with them on.
+  auto w = torch::ones({3}, torch::requires_grad());
+  (w * torch::randn({3})).sum().backward();
+  EXPECT_TRUE(w.grad().defined());
+  context.setDeterministicAlgorithms(false, false);
+  context.setDeterministicCuDNN(false);
+  unsetenv("CUBLAS_WORKSPACE_CONFIG");
+}
+
 TEST(OnDevice, TheCpuReadsTheDataSetItself) {
   struct Rows : Dataset {
     int64_t size() const override { return 3; }

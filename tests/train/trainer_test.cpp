@@ -1,6 +1,7 @@
 #include "framework/train/trainer.h"
 
 #include "framework/core/error.h"
+#include "framework/train/device.h"
 #include "framework/train/schedule.h"
 
 #include <gtest/gtest.h>
@@ -150,9 +151,11 @@ TEST_F(TrainerTest, Bf16MixedPrecisionTrainsWithFloat32WeightsAndEndsItsAutocast
 
 // A run on the GPU writes a device-free checkpoint: on the CPU it evaluates to
 // the validation loss the GPU run measured, and a resume on the GPU ends where
-// an uninterrupted GPU run ends, bit for bit. Skipped without a GPU.
+// an uninterrupted GPU run ends, bit for bit (with trainer.deterministic, as a
+// recipe would ask for it). Skipped without a GPU.
 TEST_F(TrainerTest, AGpuRunsCheckpointEvaluatesOnTheCpuAndResumesExactly_CUDA) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  use_deterministic_algorithms();
   const torch::Device gpu(torch::kCUDA, 0);
   auto whole = setup(3);
   whole.device = gpu;
@@ -177,6 +180,7 @@ TEST_F(TrainerTest, AGpuRunsCheckpointEvaluatesOnTheCpuAndResumesExactly_CUDA) {
   Line resumed;
   load_model_state(resolve_checkpoint(dir_), resumed);
   EXPECT_TRUE(torch::equal(resumed.fc->weight, uninterrupted));
+  at::globalContext().setDeterministicAlgorithms(false, false);
 }
 
 TEST_F(TrainerTest, MaxStepsStopsInsideAnEpoch) {
