@@ -41,6 +41,13 @@ class Key {
   Key& def(double value);
   Key& def(const std::vector<double>& values);
   Key& optional() { optional_ = true; return *this; }
+  /// No default: the recipe must set the key (a binding's key otherwise
+  /// defaults to its field's value in a default-constructed struct).
+  Key& required() {
+    default_.reset();
+    optional_ = false;
+    return *this;
+  }
   Key& min(double v) { min_ = v; min_exclusive_ = false; return *this; }
   Key& greater_than(double v) { min_ = v; min_exclusive_ = true; return *this; }
   Key& max(double v) { max_ = v; max_exclusive_ = false; return *this; }

@@ -1,0 +1,197 @@
+#pragma once
+/// One declaration per option: a recipe key bound to the field of an options
+/// struct that holds it. The key's default is that field's value in a
+/// default-constructed struct, so the struct is the one place a default is
+/// written; the schema (what `tandem validate` checks and the docs list), the
+/// reader (resolved YAML to struct) and the writer (struct to YAML) all come
+/// from the same bindings.
+///
+///   recipe::Binding<CsvOptions> b("The CSV data set.");
+///   b.key("label", &CsvOptions::label, "Name of the label column.");
+///   b.key("val_fraction", &CsvOptions::val_fraction, "Share held out.").min(0).less_than(1);
+///   recipe::Section schema = b.schema();
+///   CsvOptions options = b.read(resolved);   // after validate() filled the defaults in
+///
+/// The key's type follows the field's: integers are Type::kInt, floating
+/// point kFloat, bool kBool, std::string kString (choice() and file() give
+/// kChoice and kFile), std::vector<double> kFloatList. A std::optional field
+/// is an optional key without a default. A field that is not a plain member
+/// (a nested struct's, or one the recipe spells differently) is bound
+/// through an accessor, a callable taking the struct and returning a
+/// reference to the field.
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "framework/recipe/schema.h"
+
+namespace tandem::recipe {
+
+namespace binding_detail {
+
+template <typename T>
+struct Unoptional {
+  using type = T;
+  static constexpr bool optional = false;
+};
+template <typename T>
+struct Unoptional<std::optional<T>> {
+  using type = T;
+  static constexpr bool optional = true;
+};
+
+/// The recipe type of a field of type T (std::optional stripped).
+template <typename T>
+constexpr Type type_of() {
+  if constexpr (std::is_same_v<T, bool>) {
+    return Type::kBool;
+  } else if constexpr (std::is_integral_v<T>) {
+    return Type::kInt;
+  } else if constexpr (std::is_floating_point_v<T>) {
+    return Type::kFloat;
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    return Type::kString;
+  } else {
+    static_assert(std::is_same_v<T, std::vector<double>>,
+                  "a bound field is bool, an integer, floating point, std::string or std::vector<double>");
+    return Type::kFloatList;
+  }
+}
+
+}  // namespace binding_detail
+
+template <typename Options>
+class Binding {
+ public:
+  explicit Binding(std::string doc) : state_(std::make_shared<State>()) {
+    state_->owner = std::make_shared<Section>(std::move(doc));
+    state_->section = state_->owner.get();
+  }
+
+  /// A key held in `field`: a member pointer (`&Options::lr`) or an accessor
+  /// (`[](Options& o) -> double& { return o.penalty.lambda; }`).
+  template <typename Field>
+  Key& key(const std::string& name, Field field, const std::string& doc) {
+    return bind(name, std::nullopt, accessor(field), doc);
+  }
+  /// A string key whose value is one of `choices`.
+  template <typename Field>
+  Key& choice(const std::string& name, Field field, const std::string& doc, std::vector<std::string> choices) {
+    return bind(name, Type::kChoice, accessor(field), doc).choices(std::move(choices));
+  }
+  /// A string key naming an existing file (made absolute by validation).
+  template <typename Field>
+  Key& file(const std::string& name, Field field, const std::string& doc) {
+    return bind(name, Type::kFile, accessor(field), doc);
+  }
+
+  /// A nested section held in `field`, a struct of its own; add its keys to
+  /// the returned binding.
+  template <typename Sub>
+  Binding<Sub> section(const std::string& name, Sub Options::*field, const std::string& doc) {
+    Binding<Sub> child(state_->owner, state_->section->section(name, doc));
+    auto child_state = child.state_;
+    state_->readers.push_back([name, field, child_state](const YAML::Node& n, Options& o) {
+      Binding<Sub>::read_into(*child_state, n[name], o.*field);
+    });
+    state_->writers.push_back([name, field, child_state](const Options& o, YAML::Node& n) {
+      n[name] = Binding<Sub>::write_from(*child_state, o.*field);
+    });
+    return child;
+  }
+
+  /// A check over several keys of this section (Section::rule).
+  void rule(Section::Rule check) { state_->section->rule(std::move(check)); }
+
+  /// What the recipe may hold here: every bound key, with its default.
+  const Section& schema() const { return *state_->section; }
+
+  /// The options from a section that validation resolved (defaults filled
+  /// in); fields without a key keep their struct default.
+  Options read(const YAML::Node& resolved) const {
+    Options o;
+    read_into(*state_, resolved, o);
+    return o;
+  }
+  /// The bound fields of `options` as a recipe section (absent optionals left out).
+  YAML::Node write(const Options& options) const { return write_from(*state_, options); }
+
+ private:
+  template <typename>
+  friend class Binding;
+
+  struct State {
+    std::shared_ptr<Section> owner;  // the root section, which owns the nested ones
+    Section* section = nullptr;
+    std::vector<std::function<void(const YAML::Node&, Options&)>> readers;
+    std::vector<std::function<void(const Options&, YAML::Node&)>> writers;
+  };
+
+  Binding(std::shared_ptr<Section> owner, Section& section) : state_(std::make_shared<State>()) {
+    state_->owner = std::move(owner);
+    state_->section = &section;
+  }
+
+  static void read_into(const State& state, const YAML::Node& n, Options& o) {
+    for (const auto& read : state.readers) read(n, o);
+  }
+  static YAML::Node write_from(const State& state, const Options& o) {
+    YAML::Node n(YAML::NodeType::Map);
+    for (const auto& write : state.writers) write(o, n);
+    return n;
+  }
+
+  /// Member pointers become accessors; accessors stay as they are.
+  template <typename Field>
+  static auto accessor(Field field) {
+    if constexpr (std::is_member_object_pointer_v<Field>) {
+      return [field](Options& o) -> decltype(auto) { return (o.*field); };
+    } else {
+      return field;
+    }
+  }
+
+  template <typename Access>
+  Key& bind(const std::string& name, std::optional<Type> type, Access access, const std::string& doc) {
+    using Field = std::remove_reference_t<decltype(access(std::declval<Options&>()))>;
+    using Value = typename binding_detail::Unoptional<Field>::type;
+    constexpr bool kOptional = binding_detail::Unoptional<Field>::optional;
+    Key& key = state_->section->add(name, type.value_or(binding_detail::type_of<Value>()), doc);
+    Options defaults;
+    if constexpr (kOptional) {
+      key.optional();
+    } else if constexpr (std::is_integral_v<Value> && !std::is_same_v<Value, bool>) {
+      key.def(static_cast<int64_t>(access(defaults)));
+    } else {
+      key.def(access(defaults));
+    }
+    state_->readers.push_back([name, access](const YAML::Node& n, Options& o) {
+      const YAML::Node value = n[name];
+      if constexpr (kOptional) {
+        if (!value || value.IsNull()) return;
+      }
+      access(o) = value.template as<Value>();
+    });
+    state_->writers.push_back([name, access](const Options& o, YAML::Node& n) {
+      // Accessors take the struct by reference; writing only reads through it.
+      const Field& value = access(const_cast<Options&>(o));
+      if constexpr (kOptional) {
+        if (value) n[name] = *value;
+      } else {
+        n[name] = value;
+      }
+    });
+    return key;
+  }
+
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace tandem::recipe
