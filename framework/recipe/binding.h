@@ -14,7 +14,8 @@
 ///
 /// The key's type follows the field's: integers are Type::kInt, floating
 /// point kFloat, bool kBool, std::string kString (choice() and file() give
-/// kChoice and kFile), std::vector<double> kFloatList. A std::optional field
+/// kChoice and kFile), std::vector<double> kFloatList, std::vector<int64_t>
+/// kIntList. A std::optional field
 /// is an optional key without a default. A field that is not a plain member
 /// (a nested struct's, or one the recipe spells differently) is bound
 /// through an accessor, a callable taking the struct and returning a
@@ -58,9 +59,12 @@ constexpr Type type_of() {
     return Type::kFloat;
   } else if constexpr (std::is_same_v<T, std::string>) {
     return Type::kString;
+  } else if constexpr (std::is_same_v<T, std::vector<int64_t>>) {
+    return Type::kIntList;
   } else {
     static_assert(std::is_same_v<T, std::vector<double>>,
-                  "a bound field is bool, an integer, floating point, std::string or std::vector<double>");
+                  "a bound field is bool, an integer, floating point, std::string, std::vector<int64_t> or "
+                  "std::vector<double>");
     return Type::kFloatList;
   }
 }

@@ -15,6 +15,7 @@ std::string type_name(Type type) {
     case Type::kChoice: return "choice";
     case Type::kFile: return "file";
     case Type::kFloatList: return "list of numbers";
+    case Type::kIntList: return "list of integers";
   }
   return "?";
 }
@@ -30,6 +31,14 @@ Key& Key::def(double value) {
 Key& Key::def(const std::vector<double>& values) {
   YAML::Node list(YAML::NodeType::Sequence);
   for (double v : values) list.push_back(fmt::format("{}", v));
+  list.SetStyle(YAML::EmitterStyle::Flow);
+  default_ = list;
+  return *this;
+}
+
+Key& Key::def(const std::vector<int64_t>& values) {
+  YAML::Node list(YAML::NodeType::Sequence);
+  for (int64_t v : values) list.push_back(v);
   list.SetStyle(YAML::EmitterStyle::Flow);
   default_ = list;
   return *this;
@@ -55,6 +64,7 @@ std::string Key::expectation() const {
     case Type::kInt: base = "an integer"; break;
     case Type::kFloat: base = "a number"; break;
     case Type::kFloatList: base = "a list of numbers"; break;
+    case Type::kIntList: base = "a list of integers"; break;
   }
   auto num = [](double v) { return fmt::format("{:g}", v); };
   if (min_ && max_) {

@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <functional>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -21,6 +22,7 @@ enum class Type {
   kChoice,     ///< a string from a fixed list
   kFile,       ///< path to an existing regular file; stored absolute once resolved
   kFloatList,  ///< a list of numbers, range checked element by element
+  kIntList,    ///< a list of integers, range checked element by element
 };
 
 std::string type_name(Type type);
@@ -40,6 +42,7 @@ class Key {
   /// Floating-point defaults are stored in their shortest exact form.
   Key& def(double value);
   Key& def(const std::vector<double>& values);
+  Key& def(const std::vector<int64_t>& values);
   Key& optional() { optional_ = true; return *this; }
   /// No default: the recipe must set the key (a binding's key otherwise
   /// defaults to its field's value in a default-constructed struct).

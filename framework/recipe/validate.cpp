@@ -163,12 +163,19 @@ class Validator {
       report(path, value.Mark(), fmt::format("expected {}, got {}{}", key.expectation(), describe(value), extra));
       return YAML::Node(YAML::NodeType::Undefined);
     };
-    if (key.type() == Type::kFloatList) {
+    if (key.type() == Type::kFloatList || key.type() == Type::kIntList) {
       if (!value.IsSequence()) return fail();
       YAML::Node list(YAML::NodeType::Sequence);
       for (const auto& item : value) {
+        if (!item.IsScalar()) return fail();
+        if (key.type() == Type::kIntList) {
+          long long i;
+          if (!YAML::convert<long long>::decode(item, i) || !key.in_range(static_cast<double>(i))) return fail();
+          list.push_back(i);
+          continue;
+        }
         double d;
-        if (!item.IsScalar() || !YAML::convert<double>::decode(item, d) || !key.in_range(d)) return fail();
+        if (!YAML::convert<double>::decode(item, d) || !key.in_range(d)) return fail();
         list.push_back(item.Scalar());
       }
       list.SetStyle(YAML::EmitterStyle::Flow);
@@ -211,6 +218,7 @@ class Validator {
         return YAML::Node(std::filesystem::absolute(p).lexically_normal().string());
       }
       case Type::kFloatList:
+      case Type::kIntList:
         break;
     }
     return fail();

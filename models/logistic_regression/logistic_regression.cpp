@@ -5,25 +5,57 @@
 #include "data/logistic/labelled_rows.h"
 #include "models/logistic_regression/binary_metrics.h"
 #include "framework/core/error.h"
+#include "framework/recipe/binding.h"
 
 namespace tandem::models {
 namespace {
 
+/// Every key of the model section, bound to the field that holds it.
+recipe::Binding<LogisticOptions> make_logistic_bindings() {
+  using O = LogisticOptions;
+  recipe::Binding<O> b("Binary logistic regression with an elastic-net penalty; minibatch or full-batch solvers.");
+  b.key("features", &O::features, "Input features; 0 takes the count from the data.").min(0);
+  b.key("intercept", &O::intercept, "Fit an intercept (never penalised).");
+  b.key("lambda", [](O& o) -> double& { return o.penalty.lambda; },
+        "Penalty strength: lambda * (l1_ratio |beta|_1 + (1 - l1_ratio)/2 |beta|^2) is added to the mean log-loss.")
+      .min(0);
+  b.key("l1_ratio", [](O& o) -> double& { return o.penalty.alpha; }, "Share of L1 in the penalty: 0 ridge, 1 lasso.")
+      .min(0)
+      .max(1);
+  b.choice("solver", &O::solver, "minibatch: the ordinary trainer (optim, trainer); the others fit full batch.",
+           {"minibatch", "gd", "lbfgs", "newton", "admm", "proximal"});
+  b.key("max_iter", [](O& o) -> int64_t& { return o.solver_options.max_iter; }, "Full batch: iterations at most.")
+      .min(1);
+  b.key("tol", [](O& o) -> double& { return o.solver_options.tol; },
+        "Full batch: stop when the sup norm of the (minimum-norm sub)gradient of the objective is at most this.")
+      .greater_than(0);
+  b.key("lbfgs_memory", [](O& o) -> int64_t& { return o.solver_options.lbfgs_memory; },
+        "L-BFGS: correction pairs kept.")
+      .min(1)
+      .max(1000);
+  b.key("admm_rho", [](O& o) -> double& { return o.solver_options.admm_rho; },
+        "ADMM: penalty parameter rho; 0 picks the mean curvature at the start.")
+      .min(0);
+  b.key("admm_inner_iter", [](O& o) -> int64_t& { return o.solver_options.admm_inner_iter; },
+        "ADMM: Newton steps at most per local solve.")
+      .min(1);
+  b.key("block_rows", &O::block_rows, "Full batch: rows per block of a pass over the shard (cache-sized).").min(16);
+  b.key("hessian_sample", &O::hessian_sample,
+        "newton, admm: share of each shard's blocks the Hessian is computed from (scaled up); the gradient always "
+        "uses every row.")
+      .greater_than(0)
+      .max(1);
+  return b;
+}
+
+const recipe::Binding<LogisticOptions>& logistic_bindings() {
+  static const auto b = make_logistic_bindings();
+  return b;
+}
+
 LogisticOptions options_from(const YAML::Node& n) {
-  LogisticOptions o;
-  o.features = n["features"].as<int64_t>();
-  o.intercept = n["intercept"].as<bool>();
-  o.penalty.lambda = n["lambda"].as<double>();
-  o.penalty.alpha = n["l1_ratio"].as<double>();
-  o.solver = n["solver"].as<std::string>();
+  LogisticOptions o = logistic_bindings().read(n);
   if (o.solver != "minibatch") o.solver_options.kind = solver_kind(o.solver);
-  o.solver_options.max_iter = n["max_iter"].as<int64_t>();
-  o.solver_options.tol = n["tol"].as<double>();
-  o.solver_options.lbfgs_memory = n["lbfgs_memory"].as<int64_t>();
-  o.solver_options.admm_rho = n["admm_rho"].as<double>();
-  o.solver_options.admm_inner_iter = n["admm_inner_iter"].as<int64_t>();
-  o.block_rows = n["block_rows"].as<int64_t>();
-  o.hessian_sample = n["hessian_sample"].as<double>();
   return o;
 }
 
@@ -49,29 +81,7 @@ LogisticRegression::LogisticRegression(const LogisticOptions& options) : options
   }
 }
 
-recipe::Section LogisticRegression::schema() {
-  using recipe::Type;
-  recipe::Section s("Binary logistic regression with an elastic-net penalty; minibatch or full-batch solvers.");
-  s.add("features", Type::kInt, "Input features; 0 takes the count from the data.").def(0).min(0);
-  s.add("intercept", Type::kBool, "Fit an intercept (never penalised).").def(true);
-  s.add("lambda", Type::kFloat, "Penalty strength: lambda * (l1_ratio |beta|_1 + (1 - l1_ratio)/2 |beta|^2) is "
-                                "added to the mean log-loss.").def(0.0).min(0);
-  s.add("l1_ratio", Type::kFloat, "Share of L1 in the penalty: 0 ridge, 1 lasso.").def(0.0).min(0).max(1);
-  s.add("solver", Type::kChoice, "minibatch: the ordinary trainer (optim, trainer); the others fit full batch.")
-      .def("minibatch")
-      .choices({"minibatch", "gd", "lbfgs", "newton", "admm", "proximal"});
-  s.add("max_iter", Type::kInt, "Full batch: iterations at most.").def(500).min(1);
-  s.add("tol", Type::kFloat, "Full batch: stop when the sup norm of the (minimum-norm sub)gradient of the objective "
-                             "is at most this.").def(1e-8).greater_than(0);
-  s.add("lbfgs_memory", Type::kInt, "L-BFGS: correction pairs kept.").def(10).min(1).max(1000);
-  s.add("admm_rho", Type::kFloat, "ADMM: penalty parameter rho; 0 picks the mean curvature at the start.").def(0.0).min(0);
-  s.add("admm_inner_iter", Type::kInt, "ADMM: Newton steps at most per local solve.").def(1).min(1);
-  s.add("block_rows", Type::kInt, "Full batch: rows per block of a pass over the shard (cache-sized).")
-      .def(16384).min(16);
-  s.add("hessian_sample", Type::kFloat, "newton, admm: share of each shard's blocks the Hessian is computed from "
-                                        "(scaled up); the gradient always uses every row.").def(1.0).greater_than(0).max(1);
-  return s;
-}
+recipe::Section LogisticRegression::schema() { return logistic_bindings().schema(); }
 
 void LogisticRegression::resize(int64_t d) {
   const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(weight_.device());

@@ -7,12 +7,23 @@
 namespace tandem::models {
 namespace {
 
-DeepSurvOptions deepsurv_options_from(const YAML::Node& n) {
-  DeepSurvOptions o;
-  o.net = SurvivalNet::network_options_from(n);
-  o.curve_points = n["curve_points"].as<int64_t>();
-  return o;
+recipe::Binding<DeepSurvOptions> make_deepsurv_bindings() {
+  recipe::Binding<DeepSurvOptions> b(
+      "Cox proportional hazards with a neural log hazard ratio (DeepSurv), Breslow baseline.");
+  SurvivalNet::bind_network_keys(b);
+  b.key("curve_points", &DeepSurvOptions::curve_points,
+        "Most time points of the stored baseline hazard (training event times).")
+      .min(2)
+      .max(100000);
+  return b;
 }
+
+const recipe::Binding<DeepSurvOptions>& deepsurv_bindings() {
+  static const auto b = make_deepsurv_bindings();
+  return b;
+}
+
+DeepSurvOptions deepsurv_options_from(const YAML::Node& n) { return deepsurv_bindings().read(n); }
 
 /// A tensor's values on the host, as float64.
 std::vector<double> to_vector(const torch::Tensor& t) {
@@ -43,16 +54,7 @@ DeepSurv::DeepSurv(const DeepSurvOptions& options) : SurvivalNet(options.net, 1)
   shift_ = register_buffer("risk_shift", torch::zeros({}));
 }
 
-recipe::Section DeepSurv::schema() {
-  using recipe::Type;
-  recipe::Section s("Cox proportional hazards with a neural log hazard ratio (DeepSurv), Breslow baseline.");
-  add_network_keys(s);
-  s.add("curve_points", Type::kInt, "Most time points of the stored baseline hazard (training event times).")
-      .def(256)
-      .min(2)
-      .max(100000);
-  return s;
-}
+recipe::Section DeepSurv::schema() { return deepsurv_bindings().schema(); }
 
 void DeepSurv::prepare_grid(const torch::Tensor& duration, const torch::Tensor& event) {
   // Distinct training event times, thinned to at most curve_points, plus 0.

@@ -7,13 +7,24 @@
 namespace tandem::models {
 namespace {
 
-LogisticHazardOptions hazard_options_from(const YAML::Node& n) {
-  LogisticHazardOptions o;
-  o.net = SurvivalNet::network_options_from(n);
-  o.intervals = n["intervals"].as<int64_t>();
-  o.cuts = n["cuts"].as<std::string>();
-  return o;
+recipe::Binding<LogisticHazardOptions> make_hazard_bindings() {
+  recipe::Binding<LogisticHazardOptions> b(
+      "Discrete-time survival: one logistic hazard per time interval (pycox's LogisticHazard).");
+  SurvivalNet::bind_network_keys(b);
+  b.key("intervals", &LogisticHazardOptions::intervals, "Time intervals m (network outputs).").min(1).max(10000);
+  b.choice("cuts", &LogisticHazardOptions::cuts,
+           "Where the intervals end: equally spaced up to the longest training duration, or at equally spaced "
+           "levels of the training Kaplan-Meier curve.",
+           {"equidistant", "quantiles"});
+  return b;
 }
+
+const recipe::Binding<LogisticHazardOptions>& hazard_bindings() {
+  static const auto b = make_hazard_bindings();
+  return b;
+}
+
+LogisticHazardOptions hazard_options_from(const YAML::Node& n) { return hazard_bindings().read(n); }
 
 }  // namespace
 
@@ -64,17 +75,7 @@ LogisticHazard::LogisticHazard(const YAML::Node& section) : LogisticHazard(hazar
 LogisticHazard::LogisticHazard(const LogisticHazardOptions& options)
     : SurvivalNet(options.net, options.intervals), options_(options) {}
 
-recipe::Section LogisticHazard::schema() {
-  using recipe::Type;
-  recipe::Section s("Discrete-time survival: one logistic hazard per time interval (pycox's LogisticHazard).");
-  add_network_keys(s);
-  s.add("intervals", Type::kInt, "Time intervals m (network outputs).").def(20).min(1).max(10000);
-  s.add("cuts", Type::kChoice, "Where the intervals end: equally spaced up to the longest training duration, or at "
-                               "equally spaced levels of the training Kaplan-Meier curve.")
-      .def("equidistant")
-      .choices({"equidistant", "quantiles"});
-  return s;
-}
+recipe::Section LogisticHazard::schema() { return hazard_bindings().schema(); }
 
 void LogisticHazard::prepare_grid(const torch::Tensor& duration, const torch::Tensor& event) {
   auto d = duration.to(torch::kCPU, torch::kFloat64).contiguous();

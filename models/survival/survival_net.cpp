@@ -76,36 +76,6 @@ bool SurvivalNet::has_best() const {
 
 double SurvivalNet::best_holdout_loss() const { return best_loss_.item<double>(); }
 
-void SurvivalNet::add_network_keys(recipe::Section& s) {
-  using recipe::Type;
-  s.add("hidden", Type::kFloatList, "Widths of the hidden layers (integers), in order.")
-      .def(std::vector<double>{32, 32})
-      .min(1);
-  s.add("activation", Type::kChoice, "Nonlinearity after each hidden linear layer.")
-      .choices({"relu", "selu"})
-      .def("relu");
-  s.add("dropout", Type::kFloat, "Dropout after each hidden layer.").def(0.1).min(0).less_than(1);
-  s.add("batch_norm", Type::kBool, "Batch normalisation after each hidden linear layer.").def(true);
-  s.add("standardize", Type::kBool, "Standardise features with the training split's mean and standard deviation.")
-      .def(true);
-}
-
-SurvivalNetOptions SurvivalNet::network_options_from(const YAML::Node& n) {
-  SurvivalNetOptions o;
-  o.hidden.clear();
-  for (double w : n["hidden"].as<std::vector<double>>()) {
-    if (w != std::floor(w)) {
-      throw BadInput(fmt::format("model.hidden: expected integer widths, got {}", w));
-    }
-    o.hidden.push_back(static_cast<int64_t>(w));
-  }
-  o.activation = n["activation"].as<std::string>();
-  o.dropout = n["dropout"].as<double>();
-  o.batch_norm = n["batch_norm"].as<bool>();
-  o.standardize = n["standardize"].as<bool>();
-  return o;
-}
-
 torch::nn::Sequential SurvivalNet::build(int64_t in_features) const {
   torch::nn::Sequential seq;
   int64_t width = in_features;

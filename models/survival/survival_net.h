@@ -34,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "framework/recipe/binding.h"
 #include "framework/recipe/schema.h"
 #include "framework/train/model.h"
 
@@ -53,8 +54,9 @@ class SurvivalNet : public Model, public SurvivalPredictor {
   SurvivalNet(const SurvivalNetOptions& options, int64_t outputs);
 
   /// The recipe keys every survival model has (hidden, activation, dropout, batch_norm, standardize).
-  static void add_network_keys(recipe::Section& section);
-  static SurvivalNetOptions network_options_from(const YAML::Node& section);
+  /// Binds the network's keys, shared by the survival models, to `O::net`.
+  template <typename O>
+  static void bind_network_keys(recipe::Binding<O>& b);
 
   /// The network's raw output [B, outputs] for batch field "x".
   torch::Tensor forward(const Batch& batch) override;
@@ -120,5 +122,21 @@ class SurvivalNet : public Model, public SurvivalPredictor {
   mutable int64_t has_best_version_ = -1;
   mutable const void* has_best_storage_ = nullptr;
 };
+
+template <typename O>
+void SurvivalNet::bind_network_keys(recipe::Binding<O>& b) {
+  b.key("hidden", [](O& o) -> std::vector<int64_t>& { return o.net.hidden; },
+        "Widths of the hidden layers, in order.")
+      .min(1);
+  b.choice("activation", [](O& o) -> std::string& { return o.net.activation; },
+           "Nonlinearity after each hidden linear layer.", {"relu", "selu"});
+  b.key("dropout", [](O& o) -> double& { return o.net.dropout; }, "Dropout after each hidden layer.")
+      .min(0)
+      .less_than(1);
+  b.key("batch_norm", [](O& o) -> bool& { return o.net.batch_norm; },
+        "Batch normalisation after each hidden linear layer.");
+  b.key("standardize", [](O& o) -> bool& { return o.net.standardize; },
+        "Standardise features with the training split's mean and standard deviation.");
+}
 
 }  // namespace tandem::models
