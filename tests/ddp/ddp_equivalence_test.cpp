@@ -9,6 +9,7 @@
 #include <c10/core/impl/VirtualGuardImpl.h>
 
 #include "framework/ddp/distributed_data_parallel.h"
+#include "tests/support/ddp_options.h"
 #include "tests/support/multiprocess.h"
 
 namespace tandem::ddp {
@@ -75,7 +76,7 @@ std::vector<torch::Tensor> train(dist::Communicator* comm, double bucket_cap_mb,
   net.to(device);
   std::unique_ptr<DistributedDataParallel> ddp;
   if (comm) {
-    ddp = std::make_unique<DistributedDataParallel>(net, *comm, DdpOptions{bucket_cap_mb, bucket_cap_mb, true, skip});
+    ddp = std::make_unique<DistributedDataParallel>(net, *comm, test::bucket_caps(bucket_cap_mb, skip));
   }
   std::unique_ptr<torch::optim::Optimizer> opt;
   if (sgd) {
@@ -294,7 +295,7 @@ TEST(Ddp, ASecondGradientForAParameterAlreadyReadyIsAnErrorNamingIt) {
 TEST(Ddp, GradientsAreViewsIntoBucketsAndSurviveZeroGrad) {
   auto comm = dist::make_local_communicator();
   Net net;
-  DistributedDataParallel ddp(net, *comm, DdpOptions{1e-9, 1e-9, true});
+  DistributedDataParallel ddp(net, *comm, test::bucket_caps(1e-9));
   EXPECT_EQ(ddp.counters().buckets, static_cast<int64_t>(net.parameters().size()));
   for (int step = 0; step < 2; ++step) {
     ddp.zero_grad();

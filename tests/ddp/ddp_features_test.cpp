@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "framework/ddp/distributed_data_parallel.h"
+#include "tests/support/ddp_options.h"
 #include "tests/support/multiprocess.h"
 
 namespace tandem::ddp {
@@ -65,7 +66,7 @@ TEST(DdpRebuild, BucketsFollowTheArrivalOrderAfterTheFirstStep) {
   ASSERT_EQ(arrival.size(), net.parameters().size());
   for (auto& p : net.parameters()) p.mutable_grad() = torch::Tensor();
 
-  DistributedDataParallel ddp(net, *comm, DdpOptions{1e-9, 1e-9, true, false});
+  DistributedDataParallel ddp(net, *comm, test::bucket_caps(1e-9));
   const auto initial = ddp.reducer().buckets();
   ddp.zero_grad();
   ddp.before_forward();
@@ -87,7 +88,7 @@ TEST(DdpRebuild, GradientsAccumulatedBeforeTheRebuildAreKept) {
   torch::manual_seed(2);
   Chain net;
   auto x = torch::randn({4, 6});
-  DistributedDataParallel ddp(net, *comm, DdpOptions{1e-9, 1e-9, true, false});
+  DistributedDataParallel ddp(net, *comm, test::bucket_caps(1e-9));
   ddp.zero_grad();
   net.forward(x).sum().backward();  // first synchronised step: records the order
   ddp.zero_grad();
@@ -122,7 +123,7 @@ TANDEM_TEST_WORKER(ddp_rebuild) {
   auto comm = dist::connect(world, gloo_options());
   torch::manual_seed(5);
   Chain net;
-  DistributedDataParallel ddp(net, *comm, DdpOptions{1e-9, 1e-9, true, false});
+  DistributedDataParallel ddp(net, *comm, test::bucket_caps(1e-9));
   auto x = torch::randn({4, 6}) + world.rank;
   for (int step = 0; step < 3; ++step) {
     ddp.zero_grad();
@@ -174,7 +175,7 @@ TANDEM_TEST_WORKER(ddp_hook) {
   auto world = dist::world_from_env();
   auto comm = dist::connect(world, gloo_options());
   Single net;
-  DdpOptions options{1e-9, 1e-9, true, false, std::getenv("TEST_HOOK")};
+  const DdpOptions options = test::bucket_caps(1e-9, false, std::getenv("TEST_HOOK"));
   DistributedDataParallel ddp(net, *comm, options);
   auto g = test_gradients(world.rank, kHookParams);
   for (int step = 0; step < 2; ++step) {  // the second step runs on rebuilt buckets
@@ -247,7 +248,7 @@ std::vector<torch::Tensor> train_odd(dist::Communicator* comm) {
   Odd net;
   EXPECT_FALSE(net.wt.is_contiguous());
   std::unique_ptr<DistributedDataParallel> ddp;
-  if (comm) ddp = std::make_unique<DistributedDataParallel>(net, *comm, DdpOptions{1e-9, 1e-9, true, false});
+  if (comm) ddp = std::make_unique<DistributedDataParallel>(net, *comm, test::bucket_caps(1e-9));
   torch::optim::SGD opt(net.parameters(), torch::optim::SGDOptions(0.5));
   torch::manual_seed(12);
   auto ids = torch::randint(0, 20, {kOddSteps * kWorldSize * kOddBatch, 5});

@@ -22,6 +22,7 @@ struct Options {
   std::string mode = "min";
   std::string path;
   std::vector<double> widths{32, 16};
+  std::vector<int64_t> layers{2, 3};
   std::optional<double> target;
   uint64_t seed = 42;
   Penalty penalty;
@@ -36,6 +37,7 @@ Binding<Options> bindings() {
   b.choice("mode", &Options::mode, "Direction.", {"min", "max"});
   b.key("path", &Options::path, "A path.").required();
   b.key("widths", &Options::widths, "Widths.");
+  b.key("layers", &Options::layers, "Layer sizes.").min(1);
   b.key("target", &Options::target, "Target, if any.");
   b.key("seed", &Options::seed, "Seed.").min(0);
   b.key("l1_ratio", [](Options& o) -> double& { return o.alpha; }, "Share of L1.").min(0).max(1);
@@ -70,6 +72,7 @@ TEST(Binding, KeysTakeTheirTypeAndDefaultFromTheStruct) {
   EXPECT_EQ(s.find_key("mode")->type(), Type::kChoice);
   EXPECT_EQ(s.find_key("mode")->default_value()->as<std::string>(), "min");
   EXPECT_EQ(s.find_key("widths")->type(), Type::kFloatList);
+  EXPECT_EQ(s.find_key("layers")->type(), Type::kIntList);
   EXPECT_FALSE(s.find_key("path")->default_value().has_value()) << "required";
   EXPECT_TRUE(s.find_key("target")->is_optional());
   EXPECT_DOUBLE_EQ(s.find_section("penalty")->find_key("lambda")->default_value()->as<double>(), 0.5);
@@ -83,13 +86,14 @@ TEST(Binding, AnEmptySectionReadsAsTheStructsDefaults) {
   EXPECT_EQ(YAML::Dump(b.write(o)), YAML::Dump(b.write(expected)));
   EXPECT_FALSE(o.target.has_value());
   EXPECT_EQ(o.widths, expected.widths);
+  EXPECT_EQ(o.layers, expected.layers);
 }
 
 TEST(Binding, ValuesReachTheirFieldsNestedAndRenamedOnes) {
   const auto b = bindings();
   const Options o = b.read(resolve(root_schema(b),
                                    "opts:\n  steps: 3\n  lr: 0.5\n  shuffle: false\n  mode: max\n  path: p\n"
-                                   "  widths: [1, 2, 3]\n  target: 1.5\n  seed: 9\n  l1_ratio: 1\n"
+                                   "  widths: [1, 2, 3]\n  layers: [4]\n  target: 1.5\n  seed: 9\n  l1_ratio: 1\n"
                                    "  penalty: {lambda: 2, every: 5}\n"));
   EXPECT_EQ(o.steps, 3);
   EXPECT_DOUBLE_EQ(o.lr, 0.5);
@@ -97,6 +101,7 @@ TEST(Binding, ValuesReachTheirFieldsNestedAndRenamedOnes) {
   EXPECT_EQ(o.mode, "max");
   EXPECT_EQ(o.path, "p");
   EXPECT_EQ(o.widths, (std::vector<double>{1, 2, 3}));
+  EXPECT_EQ(o.layers, (std::vector<int64_t>{4}));
   EXPECT_EQ(o.target, 1.5);
   EXPECT_EQ(o.seed, 9u);
   EXPECT_DOUBLE_EQ(o.alpha, 1.0);
@@ -118,6 +123,14 @@ TEST(Binding, TheChecksOfTheBoundKeysStillApply) {
   EXPECT_NE(all.find("sideways"), std::string::npos) << all;
   EXPECT_NE(all.find("opts.lr"), std::string::npos) << all;
   EXPECT_NE(all.find("opts.path"), std::string::npos) << all;
+}
+
+TEST(Binding, AListOfIntegersRefusesAFractionWithItsLine) {
+  const auto b = bindings();
+  auto problems = test::recipe_problems("opts:\n  path: p\n  layers: [4, 2.5]\n", root_schema(b));
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].find("r.yaml:3"), std::string::npos) << problems[0];
+  EXPECT_NE(problems[0].find("opts.layers: expected a list of integers >= 1"), std::string::npos) << problems[0];
 }
 
 }  // namespace

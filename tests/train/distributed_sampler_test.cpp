@@ -8,9 +8,20 @@
 namespace tandem {
 namespace {
 
+/// Rank `rank` of `world` over `n` samples; shuffled with `seed` unless `shuffle` is false.
+SamplerOptions sampler(int64_t n, int world, int rank, uint64_t seed, bool shuffle = true) {
+  SamplerOptions o;
+  o.dataset_size = n;
+  o.world_size = world;
+  o.rank = rank;
+  o.seed = seed;
+  o.shuffle = shuffle;
+  return o;
+}
+
 std::vector<std::vector<int64_t>> shards(int64_t n, int world, uint64_t seed, int64_t epoch) {
   std::vector<std::vector<int64_t>> out;
-  for (int r = 0; r < world; ++r) out.push_back(DistributedSampler({n, world, r, true, seed}).indices(epoch));
+  for (int r = 0; r < world; ++r) out.push_back(DistributedSampler(sampler(n, world, r, seed)).indices(epoch));
   return out;
 }
 
@@ -40,7 +51,7 @@ TEST(DistributedSampler, UnionOfRankBatchesIsTheSingleProcessBatch) {
   const int64_t n = 100, batch = 5;
   const int world = 2;
   auto s = shards(n, world, 3, 1);
-  auto single = DistributedSampler({n, 1, 0, true, 3}).indices(1);
+  auto single = DistributedSampler(sampler(n, 1, 0, 3)).indices(1);
   for (int64_t step = 0; step < n / (batch * world); ++step) {
     std::set<int64_t> together;
     for (auto& shard : s) together.insert(shard.begin() + step * batch, shard.begin() + (step + 1) * batch);
@@ -53,13 +64,13 @@ TEST(DistributedSampler, EpochReshufflesDeterministically) {
   DistributedSampler s({50, 1, 0, true, 9});
   EXPECT_EQ(s.indices(0), s.indices(0));
   EXPECT_NE(s.indices(0), s.indices(1));
-  auto unshuffled = DistributedSampler({5, 2, 1, false, 0}).indices(0);
+  auto unshuffled = DistributedSampler(sampler(5, 2, 1, 0, /*shuffle=*/false)).indices(0);
   EXPECT_EQ(unshuffled, (std::vector<int64_t>{1, 3, 0}));
 }
 
 TEST(DistributedSampler, RejectsBadWorlds) {
-  EXPECT_THROW(DistributedSampler({10, 2, 2, true, 0}), std::invalid_argument);
-  EXPECT_THROW(DistributedSampler({0, 1, 0, true, 0}), std::invalid_argument);
+  EXPECT_THROW(DistributedSampler(sampler(10, 2, 2, 0)), std::invalid_argument);
+  EXPECT_THROW(DistributedSampler(sampler(0, 1, 0, 0)), std::invalid_argument);
 }
 
 TEST(Permutation, IsAPermutationAndFixedForASeed) {
