@@ -122,6 +122,97 @@ int run_sync_worker(tandem::models::CharLstm& model, tandem::dist::Communicator&
   return 0;
 }
 
+/// Four random batches of the default recipe's shape, drawn once per rank.
+std::vector<Batch> random_batches(int64_t batch, int64_t context, int rank) {
+  torch::manual_seed(100 + rank);
+  std::vector<Batch> batches;
+  for (int k = 0; k < 4; ++k) {
+    Batch b;
+    b.size = batch;
+    b.fields["input"] = torch::randint(2, tandem::text::Alphabet::kSize, {batch, context});
+    b.fields["target"] = torch::randint(1, tandem::text::Alphabet::kSize, {batch, context});
+    batches.push_back(std::move(b));
+  }
+  return batches;
+}
+
+/// One optimizer step of a mode, timed in two parts: forward and backward
+/// (with the mode's communication), and the optimizer.
+struct StepRunner {
+  const WorkerArgs& a;
+  tandem::models::CharLstm& model;
+  tandem::dist::Communicator& comm;
+  std::optional<tandem::ddp::DistributedDataParallel>& ddp;
+  torch::optim::Adam& opt;
+  std::vector<Batch> batches;
+  std::vector<torch::Tensor> params = model.parameters();
+  double last_loss = 0.0;
+  double backward_s = 0.0, optimizer_s = 0.0;
+
+  void step(int64_t k) {
+    const auto step_start = Clock::now();
+    const Batch& batch = batches[static_cast<std::size_t>(k) % batches.size()];
+    last_loss = ddp ? ddp_backward(batch) : plain_backward(batch);
+    const auto before_opt = Clock::now();
+    opt.step();
+    backward_s += std::chrono::duration<double>(before_opt - step_start).count();
+    optimizer_s += std::chrono::duration<double>(Clock::now() - before_opt).count();
+  }
+
+  double ddp_backward(const Batch& batch) {
+    ddp->zero_grad();
+    std::optional<tandem::ddp::DistributedDataParallel::NoSync> guard;
+    if (a.mode == "nosync") guard.emplace(ddp->reducer());
+    ddp->before_forward();
+    auto loss = model.loss(batch, model.forward(batch));
+    loss.backward();
+    return loss.item<double>();
+  }
+
+  double plain_backward(const Batch& batch) {
+    opt.zero_grad();
+    auto loss = model.loss(batch, model.forward(batch));
+    loss.backward();
+    if (a.mode == "naive") {
+      // LibTorch's C++ distributed example: after backward, all-reduce
+      // every gradient on its own, wait, then average.
+      for (const auto& p : params) {
+        auto grad = p.grad();
+        comm.allreduce(grad)->wait();
+        grad.div_(comm.size());
+      }
+    }
+    return loss.item<double>();
+  }
+};
+
+/// Rank 0's record of a timed run.
+nlohmann::json worker_record(const WorkerArgs& a, int world_size, double seconds, const StepRunner& runner,
+                             const CpuSample& cpu_start, const CpuSample& cpu_end,
+                             std::optional<tandem::ddp::DistributedDataParallel>& ddp) {
+  nlohmann::json r{{"mode", a.mode},
+                   {"world", world_size},
+                   {"batch", a.batch},
+                   {"steps", a.steps},
+                   {"seconds", seconds},
+                   {"samples_per_s", static_cast<double>(world_size * a.batch * a.steps) / seconds},
+                   {"loss", runner.last_loss},
+                   {"forward_backward_s", runner.backward_s},
+                   {"optimizer_s", runner.optimizer_s},
+                   {"compute_thread_cpu_s", cpu_end.thread_s - cpu_start.thread_s},
+                   {"other_threads_cpu_s",
+                    (cpu_end.process_s - cpu_start.process_s) - (cpu_end.thread_s - cpu_start.thread_s)},
+                   {"involuntary_switches", cpu_end.involuntary_switches - cpu_start.involuntary_switches}};
+  if (ddp) {
+    const auto& c = ddp->counters();
+    r["exposed_comm_s"] = c.exposed_comm_s;
+    r["comm_s"] = c.comm_s;
+    r["buckets"] = c.buckets;
+    r["synced_steps"] = c.steps;  // comm_s and exposed_comm_s are totals over these
+  }
+  return r;
+}
+
 /// One worker: rank 0 writes {"samples_per_s": ...} to `out`.
 int run_worker(const WorkerArgs& a) {
   // Every mode gets the allocator settings `tandem train` uses, so the world-1
@@ -129,7 +220,10 @@ int run_worker(const WorkerArgs& a) {
   tandem::tune_malloc_for_training();
   torch::set_num_threads(a.threads);
   const auto world = tandem::dist::world_from_env();
-  auto comm = tandem::dist::connect(world, {"gloo", std::chrono::seconds(120)});
+  tandem::dist::DistOptions dist_options;
+  dist_options.backend = "gloo";
+  dist_options.timeout = std::chrono::seconds(120);
+  auto comm = tandem::dist::connect(world, dist_options);
   torch::manual_seed(1);
   tandem::models::CharLstmOptions model_options;  // the default recipe's model: 128 hidden, 4 layers
   auto model = std::make_shared<tandem::models::CharLstm>(model_options);
@@ -143,79 +237,18 @@ int run_worker(const WorkerArgs& a) {
   }
   if (a.mode == "sync") return run_sync_worker(*model, *comm, world.rank, a);
   torch::optim::Adam opt(model->parameters(), torch::optim::AdamOptions(0.01));
-  torch::manual_seed(100 + world.rank);
-  std::vector<Batch> batches;
-  for (int k = 0; k < 4; ++k) {
-    Batch b;
-    b.size = a.batch;
-    b.fields["input"] = torch::randint(2, tandem::text::Alphabet::kSize, {a.batch, model_options.context});
-    b.fields["target"] = torch::randint(1, tandem::text::Alphabet::kSize, {a.batch, model_options.context});
-    batches.push_back(std::move(b));
-  }
-  const auto params = model->parameters();
-  double last_loss = 0.0;
-  double backward_s = 0.0, optimizer_s = 0.0;  // where a step's time goes
-  auto step = [&](int64_t k) {
-    const auto step_start = Clock::now();
-    const Batch& batch = batches[static_cast<std::size_t>(k) % batches.size()];
-    if (ddp) {
-      ddp->zero_grad();
-      std::optional<tandem::ddp::DistributedDataParallel::NoSync> guard;
-      if (a.mode == "nosync") guard.emplace(ddp->reducer());
-      ddp->before_forward();
-      auto loss = model->loss(batch, model->forward(batch));
-      loss.backward();
-      last_loss = loss.item<double>();
-    } else {
-      opt.zero_grad();
-      auto loss = model->loss(batch, model->forward(batch));
-      loss.backward();
-      if (a.mode == "naive") {
-        // LibTorch's C++ distributed example: after backward, all-reduce
-        // every gradient on its own, wait, then average.
-        for (const auto& p : params) {
-          auto grad = p.grad();
-          comm->allreduce(grad)->wait();
-          grad.div_(comm->size());
-        }
-      }
-      last_loss = loss.item<double>();
-    }
-    const auto before_opt = Clock::now();
-    opt.step();
-    backward_s += std::chrono::duration<double>(before_opt - step_start).count();
-    optimizer_s += std::chrono::duration<double>(Clock::now() - before_opt).count();
-  };
-  for (int64_t k = 0; k < a.warmup; ++k) step(k);
-  backward_s = optimizer_s = 0.0;
+  StepRunner runner{a, *model, *comm, ddp, opt, random_batches(a.batch, model_options.context, world.rank)};
+  for (int64_t k = 0; k < a.warmup; ++k) runner.step(k);
+  runner.backward_s = runner.optimizer_s = 0.0;
   comm->barrier()->wait();
   const auto start = Clock::now();
   const auto cpu_start = CpuSample::now();
-  for (int64_t k = 0; k < a.steps; ++k) step(k);
+  for (int64_t k = 0; k < a.steps; ++k) runner.step(k);
   const auto cpu_end = CpuSample::now();
   comm->barrier()->wait();
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   if (world.rank == 0) {
-    nlohmann::json r{{"mode", a.mode},
-                     {"world", world.world_size},
-                     {"batch", a.batch},
-                     {"steps", a.steps},
-                     {"seconds", seconds},
-                     {"samples_per_s", static_cast<double>(world.world_size * a.batch * a.steps) / seconds},
-                     {"loss", last_loss},
-                     {"forward_backward_s", backward_s},
-                     {"optimizer_s", optimizer_s},
-                     {"compute_thread_cpu_s", cpu_end.thread_s - cpu_start.thread_s},
-                     {"other_threads_cpu_s",
-                      (cpu_end.process_s - cpu_start.process_s) - (cpu_end.thread_s - cpu_start.thread_s)},
-                     {"involuntary_switches", cpu_end.involuntary_switches - cpu_start.involuntary_switches}};
-    if (ddp) {
-      r["exposed_comm_s"] = ddp->counters().exposed_comm_s;
-      r["comm_s"] = ddp->counters().comm_s;
-      r["buckets"] = ddp->counters().buckets;
-      r["synced_steps"] = ddp->counters().steps;  // comm_s and exposed_comm_s are totals over these
-    }
-    std::ofstream(a.out) << r.dump() << "\n";
+    std::ofstream(a.out) << worker_record(a, world.world_size, seconds, runner, cpu_start, cpu_end, ddp).dump() << "\n";
   }
   return 0;
 }
@@ -289,154 +322,197 @@ bool python_has_torch(const std::string& python) {
   return std::system(fmt::format("'{}' -c 'import torch' >/dev/null 2>&1", python).c_str()) == 0;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  CLI::App app{"Tandem DDP benchmark: overhead, PyTorch DDP, the no-communication bound, the naive pattern"};
-  WorkerArgs w;
-  bool worker = false;
+/// The benchmark's own options (not a worker's).
+struct BenchOptions {
   std::vector<int64_t> batches{64, 256, 1024};
   int repeats = 2;
   double scale = 1.0;
   std::string python = "/usr/bin/python3";
   std::string hook = "allreduce";
+};
+
+/// Everything one run of the benchmark measured, over its repeats.
+struct Measured {
+  std::map<std::string, std::vector<double>> samples;  // "config" -> samples/s over repeats
+  std::vector<double> sync_s, raw_s, exposed_over_comm;
+  std::map<std::string, std::vector<nlohmann::json>> profiles;  // "ddp"/"nosync" at the largest batch
+  int64_t sync_bytes = 0;
+
+  void record(const std::string& key, std::optional<double> v) {
+    if (v) samples[key].push_back(*v);
+    std::cout << fmt::format("[bench] {:<28} {}\n", key, v ? fmt::format("{:9.0f} samples/s", *v) : "failed");
+    std::cout.flush();
+  }
+  std::optional<double> median_of(const std::string& key) const {
+    auto it = samples.find(key);
+    if (it == samples.end() || it->second.empty()) return std::nullopt;
+    return median(it->second);
+  }
+  std::string rate(const std::string& key) const {
+    auto x = median_of(key);
+    return x ? fmt::format("{:.0f}", *x) : std::string("n/a");
+  }
+  std::string ratio(const std::string& a, const std::string& b) const {
+    auto x = median_of(a), y = median_of(b);
+    return x && y ? fmt::format("{:.3f}", *x / *y) : std::string("n/a");
+  }
+};
+
+/// Where the benchmark runs its workers from.
+struct Runner {
+  std::string self;
+  fs::path tmp;
+  fs::path script;
+  bool have_python = false;
+};
+
+std::optional<double> samples_per_s(const std::optional<nlohmann::json>& r) {
+  return r ? std::optional<double>((*r)["samples_per_s"].get<double>()) : std::nullopt;
+}
+
+/// One batch size at world 2: Tandem, PyTorch DDP (both malloc settings),
+/// the no-sync bound and the naive pattern, alternating.
+void run_batch(const BenchOptions& o, const Runner& run, int64_t b, Measured& m) {
+  const int64_t s = steps_for(b, o.scale);
+  const bool largest = b == o.batches.back();
+  const auto ddp_record = run_tandem_record(run.self, run.tmp, "ddp", 2, b, s, o.hook);
+  m.record(fmt::format("w2 tandem b{}", b), samples_per_s(ddp_record));
+  if (ddp_record && largest) {
+    m.profiles["ddp"].push_back(*ddp_record);
+    if ((*ddp_record)["comm_s"].get<double>() > 0) {
+      m.exposed_over_comm.push_back((*ddp_record)["exposed_comm_s"].get<double>() /
+                                    (*ddp_record)["comm_s"].get<double>());
+    }
+  }
+  if (run.have_python) {
+    m.record(fmt::format("w2 python b{}", b), run_python(o.python, run.script, 2, b, s, false, false));
+    m.record(fmt::format("w2 python+malloc b{}", b), run_python(o.python, run.script, 2, b, s, false, true));
+  }
+  const auto nosync_record = run_tandem_record(run.self, run.tmp, "nosync", 2, b, s, o.hook);
+  m.record(fmt::format("w2 nosync b{}", b), samples_per_s(nosync_record));
+  if (nosync_record && largest) m.profiles["nosync"].push_back(*nosync_record);
+  m.record(fmt::format("w2 naive b{}", b), run_tandem(run.self, run.tmp, "naive", 2, b, s, o.hook));
+}
+
+/// One repeat of every configuration.
+void run_repeat(const BenchOptions& o, const Runner& run, Measured& m) {
+  const int64_t overhead_batch = 1024;
+  const int64_t s1 = steps_for(overhead_batch, o.scale) / 2 + 4;
+  m.record("w1 plain b1024", run_tandem(run.self, run.tmp, "plain", 1, overhead_batch, s1, o.hook));
+  m.record("w1 tandem b1024", run_tandem(run.self, run.tmp, "ddp", 1, overhead_batch, s1, o.hook));
+  for (int64_t b : o.batches) run_batch(o, run, b, m);
+  const int64_t sync_steps = static_cast<int64_t>(40 * o.scale) + 10;
+  if (auto sync = run_tandem_record(run.self, run.tmp, "sync", 2, 1, sync_steps, o.hook)) {
+    m.sync_s.push_back((*sync)["sync_s"].get<double>());
+    m.raw_s.push_back((*sync)["raw_allreduce_s"].get<double>());
+    m.sync_bytes = (*sync)["bytes"].get<int64_t>();
+    std::cout << fmt::format("[bench] {:<28} {:.2f} ms vs raw {:.2f} ms\n", "w2 gradient sync", 1e3 * m.sync_s.back(),
+                             1e3 * m.raw_s.back());
+  }
+}
+
+/// Comparisons 1 to 5: the ratios the targets are about.
+void print_ratios(const BenchOptions& o, const Measured& m) {
+  std::cout << fmt::format("\nTandem DDP benchmark: char_lstm 128x4, context 8, Adam, 1 thread per rank, Gloo, "
+                           "hook {}, median of {} runs (global samples/s)\n\n", o.hook, o.repeats);
+  std::cout << fmt::format("1. Overhead at world 1, batch 1024: plain loop {} vs Tandem DDP {} -> ratio {}\n\n",
+                           m.rate("w1 plain b1024"), m.rate("w1 tandem b1024"),
+                           m.ratio("w1 tandem b1024", "w1 plain b1024"));
+  std::cout << "| batch/rank | Tandem w2 | PyTorch DDP w2 | PyTorch DDP w2, Tandem's malloc settings | no-sync bound | "
+               "naive allreduce | 2. Tandem / PyTorch | 2b. Tandem / PyTorch, same malloc | 3. Tandem / bound | "
+               "4. Tandem / naive |\n";
+  std::cout << "|---|---|---|---|---|---|---|---|---|---|\n";
+  for (int64_t b : o.batches) {
+    const auto t = fmt::format("w2 tandem b{}", b), p = fmt::format("w2 python b{}", b),
+               n = fmt::format("w2 nosync b{}", b), v = fmt::format("w2 naive b{}", b),
+               pm = fmt::format("w2 python+malloc b{}", b);
+    std::cout << fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", b, m.rate(t), m.rate(p),
+                             m.rate(pm), m.rate(n), m.rate(v), m.ratio(t, p), m.ratio(t, pm), m.ratio(t, n),
+                             m.ratio(t, v));
+  }
+  if (!m.sync_s.empty()) {
+    const double sync = median(m.sync_s), raw = median(m.raw_s);
+    std::cout << fmt::format("\n5. Gradient sync alone, {:.2f} MB: Tandem's buckets {:.2f} ms, one raw Gloo allreduce "
+                             "{:.2f} ms -> fraction of raw bandwidth {:.3f}\n",
+                             m.sync_bytes / 1e6, 1e3 * sync, 1e3 * raw, raw / sync);
+  }
+  if (!m.exposed_over_comm.empty()) {
+    std::cout << fmt::format("   Exposed (not overlapped) communication at batch {}: {:.0f} % of communication time\n",
+                             o.batches.back(), 100 * median(m.exposed_over_comm));
+  }
+}
+
+/// Rank 0's view, per step, median over repeats: why Tandem at world 2 is
+/// slower than the same run without communication.
+void print_profile(const BenchOptions& o, const Measured& m) {
+  const auto ddp = m.profiles.find("ddp"), nosync = m.profiles.find("nosync");
+  if (ddp == m.profiles.end() || nosync == m.profiles.end()) return;
+  auto per_step = [&](const std::vector<nlohmann::json>& records, const char* key, const char* steps = "steps") {
+    std::vector<double> v;
+    for (const auto& r : records) {
+      v.push_back((r.contains(key) ? r[key].get<double>() : 0.0) / std::max(1.0, r.value(steps, 0.0)));
+    }
+    return median(v);
+  };
+  std::cout << fmt::format("\nWhere a step's time goes at batch {} (rank 0, per step, median of {}):\n\n",
+                           o.batches.back(), o.repeats);
+  std::cout << "| mode | wall ms | forward+backward ms | optimizer ms | compute thread CPU ms | other threads CPU ms "
+               "| compute thread off CPU ms | involuntary switches | communication ms | exposed ms |\n";
+  std::cout << "|---|---|---|---|---|---|---|---|---|---|\n";
+  for (const auto& [label, records] : {std::make_pair("Tandem DDP", ddp->second),
+                                       std::make_pair("no-sync bound", nosync->second)}) {
+    const double wall = per_step(records, "seconds"), cpu = per_step(records, "compute_thread_cpu_s");
+    std::cout << fmt::format("| {} | {:.1f} | {:.1f} | {:.1f} | {:.1f} | {:.1f} | {:.1f} | {:.1f} | {:.2f} | {:.2f} |\n",
+                             label, 1e3 * wall, 1e3 * per_step(records, "forward_backward_s"),
+                             1e3 * per_step(records, "optimizer_s"), 1e3 * cpu,
+                             1e3 * per_step(records, "other_threads_cpu_s"), 1e3 * (wall - cpu),
+                             per_step(records, "involuntary_switches"), 1e3 * per_step(records, "comm_s", "synced_steps"),
+                             1e3 * per_step(records, "exposed_comm_s", "synced_steps"));
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Tandem DDP benchmark: overhead, PyTorch DDP, the no-communication bound, the naive pattern"};
+  WorkerArgs w;
+  BenchOptions o;
+  bool worker = false;
   app.add_flag("--worker", worker, "run as one worker (used by the benchmark itself)");
   app.add_option("--mode", w.mode, "worker: plain | ddp | nosync | naive | sync");
   app.add_option("--batch", w.batch, "worker: batch per rank");
   app.add_option("--steps", w.steps, "worker: timed steps");
   app.add_option("--out", w.out, "worker: result file");
-  app.add_option("--hook", hook, "Tandem's ddp.comm_hook: allreduce | fp16 | bf16");
+  app.add_option("--hook", o.hook, "Tandem's ddp.comm_hook: allreduce | fp16 | bf16");
   app.add_option("--first-bucket-mb", g_first_bucket_mb, "Tandem's ddp.first_bucket_mb (2 gives this model one bucket)");
-  app.add_option("--batches", batches, "per-rank batch sizes for the world-2 comparisons")->delimiter(',');
-  app.add_option("--repeats", repeats, "runs of every configuration; the median is reported");
-  app.add_option("--scale", scale, "multiplies the number of timed steps (more: steadier, slower)");
-  app.add_option("--python", python, "a Python with torch for the PyTorch DDP baseline");
+  app.add_option("--batches", o.batches, "per-rank batch sizes for the world-2 comparisons")->delimiter(',');
+  app.add_option("--repeats", o.repeats, "runs of every configuration; the median is reported");
+  app.add_option("--scale", o.scale, "multiplies the number of timed steps (more: steadier, slower)");
+  app.add_option("--python", o.python, "a Python with torch for the PyTorch DDP baseline");
   CLI11_PARSE(app, argc, argv);
   if (worker) {
-    w.hook = hook;
+    w.hook = o.hook;
     w.first_bucket_mb = g_first_bucket_mb;
     return run_worker(w);
   }
 
-  const std::string self = fs::read_symlink("/proc/self/exe").string();
-  const fs::path script = fs::path(TANDEM_SOURCE_DIR) / "bench/ddp/python_ddp.py";
-  const bool have_python = python_has_torch(python);
-  if (!have_python) {
+  Runner run;
+  run.self = fs::read_symlink("/proc/self/exe").string();
+  run.script = fs::path(TANDEM_SOURCE_DIR) / "bench/ddp/python_ddp.py";
+  run.have_python = python_has_torch(o.python);
+  if (!run.have_python) {
     std::cout << fmt::format("[bench] {} cannot import torch: the PyTorch DDP baseline is skipped "
-                             "(install Debian's python3-torch: tools/setup.sh --bench)\n", python);
+                             "(install Debian's python3-torch: tools/setup.sh --bench)\n", o.python);
   }
-  const fs::path tmp = fs::temp_directory_path() / fmt::format("tandem-bench-ddp-{}", getpid());
-  fs::create_directories(tmp);
-
-  std::map<std::string, std::vector<double>> samples;  // "config" -> samples/s over repeats
-  auto record = [&](const std::string& key, std::optional<double> v) {
-    if (v) samples[key].push_back(*v);
-    std::cout << fmt::format("[bench] {:<28} {}\n", key, v ? fmt::format("{:9.0f} samples/s", *v) : "failed");
-    std::cout.flush();
-  };
-  const int64_t overhead_batch = 1024;
-  std::vector<double> sync_s, raw_s, exposed_over_comm;
-  std::map<std::string, std::vector<nlohmann::json>> profiles;  // "ddp"/"nosync" at the largest batch
-  int64_t sync_bytes = 0;
-  for (int r = 0; r < repeats; ++r) {
-    std::cout << fmt::format("[bench] repeat {}/{}\n", r + 1, repeats);
-    const int64_t s1 = steps_for(overhead_batch, scale) / 2 + 4;
-    record("w1 plain b1024", run_tandem(self, tmp, "plain", 1, overhead_batch, s1, hook));
-    record("w1 tandem b1024", run_tandem(self, tmp, "ddp", 1, overhead_batch, s1, hook));
-    for (int64_t b : batches) {
-      const int64_t s = steps_for(b, scale);
-      const auto ddp_record = run_tandem_record(self, tmp, "ddp", 2, b, s, hook);
-      record(fmt::format("w2 tandem b{}", b),
-             ddp_record ? std::optional<double>((*ddp_record)["samples_per_s"].get<double>()) : std::nullopt);
-      if (ddp_record && b == batches.back()) profiles["ddp"].push_back(*ddp_record);
-      if (ddp_record && b == batches.back() && (*ddp_record)["comm_s"].get<double>() > 0) {
-        exposed_over_comm.push_back((*ddp_record)["exposed_comm_s"].get<double>() /
-                                    (*ddp_record)["comm_s"].get<double>());
-      }
-      if (have_python) {
-        record(fmt::format("w2 python b{}", b), run_python(python, script, 2, b, s, false, false));
-        record(fmt::format("w2 python+malloc b{}", b), run_python(python, script, 2, b, s, false, true));
-      }
-      const auto nosync_record = run_tandem_record(self, tmp, "nosync", 2, b, s, hook);
-      record(fmt::format("w2 nosync b{}", b),
-             nosync_record ? std::optional<double>((*nosync_record)["samples_per_s"].get<double>()) : std::nullopt);
-      if (nosync_record && b == batches.back()) profiles["nosync"].push_back(*nosync_record);
-      record(fmt::format("w2 naive b{}", b), run_tandem(self, tmp, "naive", 2, b, s, hook));
-    }
-    if (auto sync = run_tandem_record(self, tmp, "sync", 2, 1, static_cast<int64_t>(40 * scale) + 10, hook)) {
-      sync_s.push_back((*sync)["sync_s"].get<double>());
-      raw_s.push_back((*sync)["raw_allreduce_s"].get<double>());
-      sync_bytes = (*sync)["bytes"].get<int64_t>();
-      std::cout << fmt::format("[bench] {:<28} {:.2f} ms vs raw {:.2f} ms\n", "w2 gradient sync", 1e3 * sync_s.back(),
-                               1e3 * raw_s.back());
-    }
+  run.tmp = fs::temp_directory_path() / fmt::format("tandem-bench-ddp-{}", getpid());
+  fs::create_directories(run.tmp);
+  Measured m;
+  for (int r = 0; r < o.repeats; ++r) {
+    std::cout << fmt::format("[bench] repeat {}/{}\n", r + 1, o.repeats);
+    run_repeat(o, run, m);
   }
-  fs::remove_all(tmp);
-
-  auto med = [&](const std::string& key) -> std::optional<double> {
-    auto it = samples.find(key);
-    if (it == samples.end() || it->second.empty()) return std::nullopt;
-    return median(it->second);
-  };
-  auto ratio = [&](const std::string& a, const std::string& b) {
-    auto x = med(a), y = med(b);
-    return x && y ? fmt::format("{:.3f}", *x / *y) : std::string("n/a");
-  };
-  auto rate = [&](const std::string& key) {
-    auto x = med(key);
-    return x ? fmt::format("{:.0f}", *x) : std::string("n/a");
-  };
-  std::cout << fmt::format("\nTandem DDP benchmark: char_lstm 128x4, context 8, Adam, 1 thread per rank, Gloo, "
-                           "hook {}, median of {} runs (global samples/s)\n\n", hook, repeats);
-  std::cout << fmt::format("1. Overhead at world 1, batch 1024: plain loop {} vs Tandem DDP {} -> ratio {}\n\n",
-                           rate("w1 plain b1024"), rate("w1 tandem b1024"), ratio("w1 tandem b1024", "w1 plain b1024"));
-  std::cout << "| batch/rank | Tandem w2 | PyTorch DDP w2 | PyTorch DDP w2, Tandem's malloc settings | no-sync bound | "
-               "naive allreduce | 2. Tandem / PyTorch | 2b. Tandem / PyTorch, same malloc | 3. Tandem / bound | "
-               "4. Tandem / naive |\n";
-  std::cout << "|---|---|---|---|---|---|---|---|---|---|\n";
-  for (int64_t b : batches) {
-    const auto t = fmt::format("w2 tandem b{}", b), p = fmt::format("w2 python b{}", b),
-               n = fmt::format("w2 nosync b{}", b), v = fmt::format("w2 naive b{}", b),
-               pm = fmt::format("w2 python+malloc b{}", b);
-    std::cout << fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", b, rate(t), rate(p), rate(pm),
-                             rate(n), rate(v), ratio(t, p), ratio(t, pm), ratio(t, n), ratio(t, v));
-  }
-  if (!sync_s.empty()) {
-    const double sync = median(sync_s), raw = median(raw_s);
-    std::cout << fmt::format("\n5. Gradient sync alone, {:.2f} MB: Tandem's buckets {:.2f} ms, one raw Gloo allreduce "
-                             "{:.2f} ms -> fraction of raw bandwidth {:.3f}\n",
-                             sync_bytes / 1e6, 1e3 * sync, 1e3 * raw, raw / sync);
-  }
-  if (!exposed_over_comm.empty()) {
-    std::cout << fmt::format("   Exposed (not overlapped) communication at batch {}: {:.0f} % of communication time\n",
-                             batches.back(), 100 * median(exposed_over_comm));
-  }
-  if (!profiles["ddp"].empty() && !profiles["nosync"].empty()) {
-    // Rank 0's view, per step, median over repeats: why Tandem at world 2 is
-    // slower than the same run without communication.
-    auto per_step = [&](const std::string& mode, const std::function<double(const nlohmann::json&)>& f,
-                        const char* steps = "steps") {
-      std::vector<double> v;
-      for (const auto& r : profiles[mode]) v.push_back(f(r) / std::max(1.0, r.value(steps, 0.0)));
-      return median(v);
-    };
-    std::cout << fmt::format("\nWhere a step's time goes at batch {} (rank 0, per step, median of {}):\n\n",
-                             batches.back(), repeats);
-    std::cout << "| mode | wall ms | forward+backward ms | optimizer ms | compute thread CPU ms | other threads CPU ms "
-                 "| compute thread off CPU ms | involuntary switches | communication ms | exposed ms |\n";
-    std::cout << "|---|---|---|---|---|---|---|---|---|---|\n";
-    for (const std::string mode : {"ddp", "nosync"}) {
-      auto get = [](const char* key) {
-        return [key](const nlohmann::json& r) { return r.contains(key) ? r[key].get<double>() : 0.0; };
-      };
-      const double wall = per_step(mode, get("seconds")), cpu = per_step(mode, get("compute_thread_cpu_s"));
-      std::cout << fmt::format("| {} | {:.1f} | {:.1f} | {:.1f} | {:.1f} | {:.1f} | {:.1f} | {:.1f} | {:.2f} | {:.2f} |\n",
-                               mode == "ddp" ? "Tandem DDP" : "no-sync bound", 1e3 * wall,
-                               1e3 * per_step(mode, get("forward_backward_s")), 1e3 * per_step(mode, get("optimizer_s")),
-                               1e3 * cpu, 1e3 * per_step(mode, get("other_threads_cpu_s")), 1e3 * (wall - cpu),
-                               per_step(mode, get("involuntary_switches")), 1e3 * per_step(mode, get("comm_s"), "synced_steps"),
-                               1e3 * per_step(mode, get("exposed_comm_s"), "synced_steps"));
-    }
-  }
+  fs::remove_all(run.tmp);
+  print_ratios(o, m);
+  print_profile(o, m);
   return 0;
 }
