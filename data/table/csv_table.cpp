@@ -150,17 +150,105 @@ std::vector<double> CsvTable::column(const std::string& name) const {
   return out;
 }
 
-CsvTable parse_csv_table(const std::string& text, const std::string& source, const CsvOptions& options) {
-  std::vector<std::string> header;
-  int64_t header_line = 0;
-  std::vector<int64_t> keep;  // header position of each kept column
-  std::vector<std::string> kept_names;
-  std::vector<double> values;
-  std::vector<int64_t> lines;
-  std::vector<char> kept_is_text;             // per kept column
-  std::vector<int64_t> text_cols;             // kept index of each text column
-  std::vector<std::vector<std::string>> text_cells;  // their cells
+namespace {
 
+/// Builds a table line by line: the first non-empty line is the header, every
+/// later one a row of the kept columns.
+class TableBuilder {
+ public:
+  TableBuilder(const std::string& source, const CsvOptions& options) : source_(source), options_(options) {}
+
+  bool has_header() const { return header_line_ != 0; }
+
+  void read_header(std::vector<std::string> fields, const std::string& where, int64_t number) {
+    header_line_ = number;
+    header_ = std::move(fields);
+    for (size_t c = 0; c < header_.size(); ++c) {
+      if (header_[c].empty()) throw BadInput(fmt::format("{}: expected a name for column {}, got an empty one", where, c + 1));
+      for (size_t k = 0; k < c; ++k) {
+        if (header_[k] == header_[c]) {
+          throw BadInput(fmt::format("{}: expected unique column names, got '{}' as columns {} and {}", where,
+                                     header_[c], k + 1, c + 1));
+        }
+      }
+    }
+    // Requested columns are resolved against the header now, so a missing one
+    // is reported before the whole file is parsed.
+    const CsvTable names_only(source_, header_line_, header_, {}, {});
+    if (options_.columns.empty()) {
+      for (size_t c = 0; c < header_.size(); ++c) keep_.push_back(static_cast<int64_t>(c));
+      kept_names_ = header_;
+    } else {
+      for (const auto& name : options_.columns) {
+        keep_.push_back(names_only.index(name));
+        kept_names_.push_back(name);
+      }
+    }
+    kept_is_text_.assign(keep_.size(), 0);
+    for (const auto& name : options_.text_columns) {
+      const int64_t at = names_only.index(name);
+      for (size_t k = 0; k < keep_.size(); ++k) {
+        if (keep_[k] == at && !kept_is_text_[k]) {
+          kept_is_text_[k] = 1;
+          text_cols_.push_back(static_cast<int64_t>(k));
+        }
+      }
+    }
+    text_cells_.resize(text_cols_.size());
+  }
+
+  void add_row(const std::vector<std::string>& fields, const std::string& where, int64_t number) {
+    if (fields.size() != header_.size()) {
+      throw BadInput(fmt::format("{}: expected {} cells as in the header (line {}), got {}", where, header_.size(),
+                                 header_line_, fields.size()));
+    }
+    for (size_t k = 0; k < keep_.size(); ++k) {
+      const auto c = static_cast<size_t>(keep_[k]);
+      if (kept_is_text_[k]) {
+        for (size_t t = 0; t < text_cols_.size(); ++t) {
+          if (text_cols_[t] == static_cast<int64_t>(k)) text_cells_[t].push_back(fields[c]);
+        }
+        values_.push_back(std::nan(""));
+        continue;
+      }
+      values_.push_back(number_cell(fields[c], c, where));
+    }
+    lines_.push_back(number);
+  }
+
+  CsvTable finish() {
+    if (!has_header()) throw BadInput(fmt::format("{}: expected a header row of column names, got an empty file", source_));
+    return CsvTable(source_, header_line_, std::move(kept_names_), std::move(values_), std::move(lines_),
+                    std::move(text_cols_), std::move(text_cells_));
+  }
+
+ private:
+  /// A numeric cell; a missing one is NaN where the options allow it.
+  double number_cell(const std::string& cell, size_t c, const std::string& where) const {
+    double v = 0;
+    if (parse_double(cell, &v)) return v;
+    if (options_.missing == MissingCells::kAllow && is_missing_cell(cell)) return std::nan("");
+    throw BadInput(fmt::format("{}: column '{}' (column {}): expected a finite number, got {}", where, header_[c], c + 1,
+                               cell.empty() ? std::string("an empty cell") : "'" + cell + "'"));
+  }
+
+  const std::string& source_;
+  const CsvOptions& options_;
+  std::vector<std::string> header_;
+  int64_t header_line_ = 0;
+  std::vector<int64_t> keep_;  // header position of each kept column
+  std::vector<std::string> kept_names_;
+  std::vector<double> values_;
+  std::vector<int64_t> lines_;
+  std::vector<char> kept_is_text_;                    // per kept column
+  std::vector<int64_t> text_cols_;                    // kept index of each text column
+  std::vector<std::vector<std::string>> text_cells_;  // their cells
+};
+
+}  // namespace
+
+CsvTable parse_csv_table(const std::string& text, const std::string& source, const CsvOptions& options) {
+  TableBuilder table(source, options);
   size_t pos = 0;
   int64_t number = 0;
   while (pos < text.size()) {
@@ -172,77 +260,13 @@ CsvTable parse_csv_table(const std::string& text, const std::string& source, con
     if (trim(line).empty()) continue;
     const std::string where = fmt::format("{}:{}", source, number);
     auto fields = split_line(line, options.delimiter, where);
-
-    if (header_line == 0) {
-      header_line = number;
-      header = std::move(fields);
-      for (size_t c = 0; c < header.size(); ++c) {
-        if (header[c].empty()) throw BadInput(fmt::format("{}: expected a name for column {}, got an empty one", where, c + 1));
-        for (size_t k = 0; k < c; ++k) {
-          if (header[k] == header[c]) {
-            throw BadInput(fmt::format("{}: expected unique column names, got '{}' as columns {} and {}", where,
-                                       header[c], k + 1, c + 1));
-          }
-        }
-      }
-      if (options.columns.empty()) {
-        for (size_t c = 0; c < header.size(); ++c) keep.push_back(static_cast<int64_t>(c));
-        kept_names = header;
-      } else {
-        // Resolve the requested columns against the header now, so a missing one
-        // is reported before the whole file is parsed.
-        CsvTable names_only(source, header_line, header, {}, {});
-        for (const auto& name : options.columns) {
-          keep.push_back(names_only.index(name));
-          kept_names.push_back(name);
-        }
-      }
-      CsvTable names_only(source, header_line, header, {}, {});
-      kept_is_text.assign(keep.size(), 0);
-      for (const auto& name : options.text_columns) {
-        const int64_t at = names_only.index(name);
-        for (size_t k = 0; k < keep.size(); ++k) {
-          if (keep[k] == at && !kept_is_text[k]) {
-            kept_is_text[k] = 1;
-            text_cols.push_back(static_cast<int64_t>(k));
-          }
-        }
-      }
-      text_cells.resize(text_cols.size());
-      continue;
+    if (table.has_header()) {
+      table.add_row(fields, where, number);
+    } else {
+      table.read_header(std::move(fields), where, number);
     }
-
-    if (fields.size() != header.size()) {
-      throw BadInput(fmt::format("{}: expected {} cells as in the header (line {}), got {}", where, header.size(),
-                                 header_line, fields.size()));
-    }
-    for (size_t k = 0; k < keep.size(); ++k) {
-      const int64_t c = keep[k];
-      if (kept_is_text[k]) {
-        for (size_t t = 0; t < text_cols.size(); ++t) {
-          if (text_cols[t] == static_cast<int64_t>(k)) text_cells[t].push_back(fields[static_cast<size_t>(c)]);
-        }
-        values.push_back(std::nan(""));
-        continue;
-      }
-      double v = 0;
-      if (!parse_double(fields[static_cast<size_t>(c)], &v)) {
-        const auto& cell = fields[static_cast<size_t>(c)];
-        if (options.missing == MissingCells::kAllow && is_missing_cell(cell)) {
-          values.push_back(std::nan(""));
-          continue;
-        }
-        throw BadInput(fmt::format("{}: column '{}' (column {}): expected a finite number, got {}", where,
-                                   header[static_cast<size_t>(c)], c + 1,
-                                   cell.empty() ? std::string("an empty cell") : "'" + cell + "'"));
-      }
-      values.push_back(v);
-    }
-    lines.push_back(number);
   }
-  if (header_line == 0) throw BadInput(fmt::format("{}: expected a header row of column names, got an empty file", source));
-  return CsvTable(source, header_line, std::move(kept_names), std::move(values), std::move(lines),
-                  std::move(text_cols), std::move(text_cells));
+  return table.finish();
 }
 
 CsvTable read_csv_table(const std::string& path, const CsvOptions& options) {
