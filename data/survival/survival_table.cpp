@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "framework/core/error.h"
+
 namespace tandem::data {
 
 SurvivalTable::SurvivalTable(torch::Tensor x, torch::Tensor duration, torch::Tensor event, torch::Tensor true_risk,
@@ -12,9 +14,8 @@ SurvivalTable::SurvivalTable(torch::Tensor x, torch::Tensor duration, torch::Ten
       feature_names_(std::move(feature_names)),
       encoding_(FeatureEncoding::numeric(feature_names_)) {
   const int64_t n = duration_.size(0);
-  if (x_.dim() != 2 || x_.size(0) != n || event_.size(0) != n) {
-    throw std::invalid_argument("SurvivalTable: x must be [n, p] and duration, event [n]");
-  }
+  TANDEM_CHECK(x_.dim() == 2 && x_.size(0) == n && event_.size(0) == n, "data",
+               "SurvivalTable: x must be [n, p] and duration, event [n]");
   if (true_risk.defined()) true_risk_ = true_risk.to(torch::kFloat32).contiguous();
 }
 

@@ -6,6 +6,8 @@
 
 #include <stdexcept>
 
+#include "framework/core/error.h"
+
 namespace tandem::ddp {
 namespace {
 
@@ -27,9 +29,7 @@ class PostHook : public torch::autograd::FunctionPostHook {
 }  // namespace
 
 GradReadyHook::GradReadyHook(const torch::Tensor& param, std::function<void()> fn) {
-  if (!param.requires_grad() || !param.is_leaf()) {
-    throw std::invalid_argument("[ddp] gradient hooks need leaf parameters that require grad");
-  }
+  TANDEM_CHECK(param.requires_grad() && param.is_leaf(), "ddp", "gradient hooks need leaf parameters that require grad");
   accumulator_ = torch::autograd::impl::grad_accumulator(param);
   key_ = accumulator_->add_post_hook(std::make_unique<PostHook>(std::move(fn)));
 }

@@ -3,6 +3,8 @@
 #include <map>
 #include <stdexcept>
 
+#include "framework/core/error.h"
+
 namespace tandem::ddp {
 
 std::vector<std::vector<std::size_t>> plan_buckets(const std::vector<ParamInfo>& params,
@@ -14,10 +16,10 @@ std::vector<std::vector<std::size_t>> plan_buckets(const std::vector<ParamInfo>&
   }
   std::vector<char> seen(params.size(), 0);
   for (std::size_t k : sequence) {
-    if (k >= params.size() || seen[k]) throw std::invalid_argument("plan_buckets: order is not a permutation");
+    TANDEM_CHECK(k < params.size() && !seen[k], "ddp", "plan_buckets: order is not a permutation");
     seen[k] = 1;
   }
-  if (sequence.size() != params.size()) throw std::invalid_argument("plan_buckets: order is not a permutation");
+  TANDEM_CHECK(sequence.size() == params.size(), "ddp", "plan_buckets: order is not a permutation");
   constexpr double kMiB = 1024.0 * 1024.0;
   struct Open {
     std::vector<std::size_t> members;

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "framework/core/error.h"
+
 namespace tandem::ddp {
 
 Reducer::Reducer(std::vector<torch::Tensor> params, std::vector<std::string> names, dist::Communicator& comm,
@@ -67,9 +69,7 @@ void Reducer::build(const std::vector<std::size_t>& order) {
 
 void Reducer::register_comm_hook(std::unique_ptr<CommHook> hook) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (in_backward_ || counters_.steps > 0) {
-    throw std::logic_error("[ddp] register_comm_hook must be called before the first backward");
-  }
+  TANDEM_CHECK(!in_backward_ && counters_.steps == 0, "ddp", "register_comm_hook must be called before the first backward");
   hook_ = std::move(hook);
   counters_.bytes_per_step = 0;
   for (const auto& bucket : buckets_) counters_.bytes_per_step += hook_->payload_bytes(bucket.grad);

@@ -2,6 +2,7 @@
 #include <chrono>
 #include <stdexcept>
 
+#include "framework/core/error.h"
 #include "framework/dist/communicator.h"
 
 namespace tandem::dist {
@@ -13,7 +14,7 @@ class HostMark : public Mark {
   bool reached() const override { return Work::Clock::now() >= at_; }
   double seconds_since(const Mark& earlier) const override {
     const auto* host = dynamic_cast<const HostMark*>(&earlier);
-    if (host == nullptr) throw std::logic_error("[dist] a host mark compares only with another host mark");
+    TANDEM_CHECK(host != nullptr, "dist", "a host mark compares only with another host mark");
     return std::chrono::duration<double>(at_ - host->at_).count();
   }
 

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "framework/core/error.h"
 #include "framework/dist/torch_compat.h"
 
 namespace tandem::dist {
@@ -23,7 +24,7 @@ class StreamMark : public Mark {
   bool reached() const override { return event_.query(); }
   double seconds_since(const Mark& earlier) const override {
     const auto* other = dynamic_cast<const StreamMark*>(&earlier);
-    if (other == nullptr) throw std::logic_error("[dist] a stream mark compares only with another stream mark");
+    TANDEM_CHECK(other != nullptr, "dist", "a stream mark compares only with another stream mark");
     return compat::elapsed_ms(other->event_, event_) / 1e3;
   }
 

@@ -4,6 +4,8 @@
 
 #include <stdexcept>
 
+#include "framework/core/error.h"
+
 namespace tandem::recipe {
 
 std::string type_name(Type type) {
@@ -79,7 +81,7 @@ std::string Key::expectation() const {
 }
 
 Key& Section::add(const std::string& name, Type type, const std::string& doc) {
-  if (find_key(name) || find_section(name)) throw std::logic_error("recipe key '" + name + "' declared twice");
+  TANDEM_CHECK(!find_key(name) && !find_section(name), "recipe", "key '{}' declared twice", name);
   keys_.emplace_back(name, type, doc);
   return keys_.back();
 }
@@ -90,7 +92,7 @@ Section& Section::section(const std::string& name, const std::string& doc) {
 }
 
 void Section::adopt(const std::string& name, Section section) {
-  if (find_key(name) || find_section(name)) throw std::logic_error("recipe key '" + name + "' declared twice");
+  TANDEM_CHECK(!find_key(name) && !find_section(name), "recipe", "key '{}' declared twice", name);
   sections_.emplace_back(name, std::make_shared<Section>(std::move(section)));
 }
 

@@ -5,6 +5,8 @@
 #include <random>
 #include <stdexcept>
 
+#include "framework/core/error.h"
+
 namespace tandem {
 
 std::vector<int64_t> permutation(int64_t n, uint64_t seed) {
@@ -21,10 +23,9 @@ std::vector<int64_t> permutation(int64_t n, uint64_t seed) {
 }
 
 DistributedSampler::DistributedSampler(SamplerOptions options) : options_(options) {
-  if (options_.world_size < 1 || options_.rank < 0 || options_.rank >= options_.world_size) {
-    throw std::invalid_argument("DistributedSampler: rank must be in [0, world_size)");
-  }
-  if (options_.dataset_size < 1) throw std::invalid_argument("DistributedSampler: the data set is empty");
+  TANDEM_CHECK(options_.world_size >= 1 && options_.rank >= 0 && options_.rank < options_.world_size, "train",
+               "DistributedSampler: rank {} must be in [0, world_size {})", options_.rank, options_.world_size);
+  TANDEM_CHECK(options_.dataset_size >= 1, "train", "DistributedSampler: the data set is empty");
 }
 
 int64_t DistributedSampler::per_rank() const {

@@ -52,9 +52,9 @@ TEST(BucketPlan, FollowsAGivenArrivalOrder) {
 }
 
 TEST(BucketPlan, RejectsAnOrderThatIsNotAPermutation) {
-  EXPECT_THROW(plan_buckets(floats({10, 10}), {1.0, 1.0}, {1, 1}), std::invalid_argument);
-  EXPECT_THROW(plan_buckets(floats({10, 10}), {1.0, 1.0}, {0}), std::invalid_argument);
-  EXPECT_THROW(plan_buckets(floats({10, 10}), {1.0, 1.0}, {0, 2}), std::invalid_argument);
+  EXPECT_THROW(plan_buckets(floats({10, 10}), {1.0, 1.0}, {1, 1}), std::logic_error);
+  EXPECT_THROW(plan_buckets(floats({10, 10}), {1.0, 1.0}, {0}), std::logic_error);
+  EXPECT_THROW(plan_buckets(floats({10, 10}), {1.0, 1.0}, {0, 2}), std::logic_error);
 }
 
 }  // namespace

@@ -69,8 +69,8 @@ TEST(DistributedSampler, EpochReshufflesDeterministically) {
 }
 
 TEST(DistributedSampler, RejectsBadWorlds) {
-  EXPECT_THROW(DistributedSampler(sampler(10, 2, 2, 0)), std::invalid_argument);
-  EXPECT_THROW(DistributedSampler(sampler(0, 1, 0, 0)), std::invalid_argument);
+  EXPECT_THROW(DistributedSampler(sampler(10, 2, 2, 0)), std::logic_error);
+  EXPECT_THROW(DistributedSampler(sampler(0, 1, 0, 0)), std::logic_error);
 }
 
 TEST(Permutation, IsAPermutationAndFixedForASeed) {
