@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   add_sweep_command(app, action);
   add_report_command(app, action);
   add_probe_command(app, action);
+  add_ngram_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -21,6 +21,7 @@ void add_predict_command(CLI::App& app, Action& action);
 void add_sweep_command(CLI::App& app, Action& action);
 void add_report_command(CLI::App& app, Action& action);
 void add_probe_command(CLI::App& app, Action& action);
+void add_ngram_command(CLI::App& app, Action& action);
 
 /// This executable's path, for starting workers of the same program.
 std::string self_executable();

@@ -49,6 +49,8 @@ DataSplits NamesDataset::load(const YAML::Node& s) {
 
 std::vector<std::string> NamesDataset::training_names(const YAML::Node& s) { return split_from(s).train; }
 
+NamesSplit NamesDataset::split(const YAML::Node& s) { return split_from(s); }
+
 TANDEM_REGISTER_DATASET("names", NamesDataset);
 
 }  // namespace tandem::data

@@ -23,6 +23,9 @@ struct NamesDataset {
   static DataSplits load(const YAML::Node& section);
   /// The training names of a resolved `data:` section (for "novel names only").
   static std::vector<std::string> training_names(const YAML::Node& section);
+  /// The training and validation names of a resolved `data:` section, exactly
+  /// as load() splits them (for baselines and sample statistics).
+  static NamesSplit split(const YAML::Node& section);
 };
 
 }  // namespace tandem::data

@@ -58,6 +58,7 @@ MetricValues evaluate_model(Model& model, const Dataset& data, int64_t batch_siz
     comm.allreduce(all)->wait();
     for (const auto& [name, value] : model.whole_set_metrics(all)) values[name] = value;
   }
+  for (const auto& [name, value] : model.derived_metrics(values)) values[name] = value;
   if (was_training) model.train();
   return values;
 }

@@ -7,6 +7,8 @@ MetricSums Model::metrics(const Batch& batch, const torch::Tensor& output) {
   return {{"loss", {loss(batch, output).item<double>() * n, n}}};
 }
 
+std::map<std::string, double> Model::derived_metrics(const std::map<std::string, double>&) const { return {}; }
+
 torch::Tensor Model::metric_rows(const Batch&, const torch::Tensor&) { return {}; }
 
 std::map<std::string, double> Model::whole_set_metrics(const torch::Tensor&) { return {}; }

@@ -40,6 +40,12 @@ class Model : public torch::nn::Module {
   /// the number of samples.
   virtual MetricSums metrics(const Batch& batch, const torch::Tensor& output);
 
+  /// Metrics that are functions of the reduced ones rather than sums over
+  /// samples (perplexity = exp of the mean negative log-likelihood).
+  /// evaluate_model calls it once on every rank with the reduced means of
+  /// metrics() and whole_set_metrics(), and adds what it returns. Default: none.
+  virtual std::map<std::string, double> derived_metrics(const std::map<std::string, double>& reduced) const;
+
   /// Metrics of the whole evaluated set that are not sums over samples
   /// (concordance, Brier scores weighted by a censoring estimate).
   /// evaluate_model stacks every sample's row (float64 [B, k], k fixed by the

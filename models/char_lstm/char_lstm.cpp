@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "data/text/alphabet.h"
+#include "data/text/lm_score.h"
 
 namespace tandem::models {
 namespace {
@@ -71,9 +72,20 @@ MetricSums CharLstm::metrics(const Batch& batch, const torch::Tensor& logits) {
   const auto& target = batch.at("target");
   auto mask = target != Alphabet::kPad;
   auto correct = (logits.argmax(-1) == target).logical_and(mask);
+  // The last position's target is s[t] of the window's own position t, never pad.
+  const int64_t last = logits.size(1) - 1;
+  auto nll = torch::nn::functional::cross_entropy(
+      logits.select(1, last).to(torch::kFloat64), target.select(1, last),
+      torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
   const double n = static_cast<double>(batch.size);
-  return {{"loss", {loss(batch, logits).item<double>() * n, n}},
+  return {{"window_loss", {loss(batch, logits).item<double>() * n, n}},
+          {"nll", {nll.item<double>(), n}},
           {"accuracy", {correct.sum().item<double>(), mask.sum().item<double>()}}};
+}
+
+std::map<std::string, double> CharLstm::derived_metrics(const std::map<std::string, double>& reduced) const {
+  const double nll = reduced.at("nll");
+  return {{"bpc", text::bits_per_char(nll)}, {"perplexity", text::perplexity(nll)}};
 }
 
 TANDEM_REGISTER_MODEL("char_lstm", CharLstm);

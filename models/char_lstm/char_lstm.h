@@ -30,8 +30,18 @@ class CharLstm : public Model, public TextGenerator {
   /// sample's loss is the mean over its non-pad positions, and the batch loss
   /// the mean over samples (see Model::loss).
   torch::Tensor loss(const Batch& batch, const torch::Tensor& logits) override;
-  /// "loss" (per sample, as trained) and "accuracy" (per predicted character).
+  /// Language-model metrics, each window's last position only: there the model
+  /// reads its full context and predicts s[t], so over a name's windows every
+  /// character and the stop symbol is scored exactly once —
+  ///   "nll"  mean negative log-likelihood per character, in nats;
+  /// and over every window position, as trained —
+  ///   "window_loss"  the training loss (per-sample mean over non-pad targets,
+  ///                  most of them seen with a truncated context; not an LM score),
+  ///   "accuracy"     top-1 accuracy per predicted window position.
+  /// Sums over samples, so each rank scores its shard and evaluate_model adds them.
   MetricSums metrics(const Batch& batch, const torch::Tensor& logits) override;
+  /// "bpc" (bits per character) and "perplexity" from the reduced "nll".
+  std::map<std::string, double> derived_metrics(const std::map<std::string, double>& reduced) const override;
 
   /// Names sampled one character at a time (generate.cpp).
   std::vector<std::string> generate(const GenerateOptions& options) override;

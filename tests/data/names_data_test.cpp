@@ -98,6 +98,29 @@ TEST_F(NamesFile, ACharacterOutsideTheAlphabetNamesFileAndLine) {
   EXPECT_THROW(read_names(write("\n\n")), BadInput);
 }
 
+TEST_F(NamesFile, CountsSkippedNamesAndEndsTheErrorWithTheCallersHint) {
+  auto path = write("rex\nchlo\xc3\xa9\nbella\nr2d2\n");
+  const auto read = read_names_file(path, OnInvalid::kSkip);
+  EXPECT_EQ(read.names, (std::vector<std::string>{"rex", "bella"}));
+  EXPECT_EQ(read.skipped, 2);
+  try {
+    read_names_file(path, OnInvalid::kError, "pass --skip-unknown to skip such names");
+    FAIL();
+  } catch (const BadInput& e) {
+    // The whole UTF-8 character, not one of its bytes.
+    EXPECT_NE(std::string(e.what()).find(path + ":2: expected a name made of a-z, '-', '.' and space, got 'chlo\xc3\xa9' "
+                                         "(character '\xc3\xa9') at column 5; pass --skip-unknown to skip such names"),
+              std::string::npos)
+        << e.what();
+  }
+  try {
+    read_names_file(write("r2\n\xc3\xa9\n"), OnInvalid::kSkip);
+    FAIL();
+  } catch (const BadInput& e) {
+    EXPECT_NE(std::string(e.what()).find("got no name in the alphabet (2 skipped"), std::string::npos) << e.what();
+  }
+}
+
 TEST(ShippedCorpus, IsInTheAlphabetAndLargeEnough) {
   auto names = read_names(std::string(TANDEM_SOURCE_DIR) + "/data/corpora/names.txt");
   EXPECT_GT(names.size(), 1000u);

@@ -2,11 +2,17 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iomanip>
 
 #include "data/names/char_windows.h"
 #include "data/text/alphabet.h"
 #include "framework/core/error.h"
+#include "framework/dist/communicator.h"
+#include "framework/train/evaluate.h"
 #include "framework/train/model_checkpoint.h"
 #include "tests/support/multiprocess.h"
 
@@ -61,7 +67,63 @@ TEST(CharLstm, LossIsThePerSampleMeanOverNonPadTargets) {
 
   auto metrics = m.metrics(batch, logits);
   EXPECT_DOUBLE_EQ(metrics.at("accuracy").weight, 6.0);
-  EXPECT_DOUBLE_EQ(metrics.at("loss").weight, 3.0);
+  EXPECT_DOUBLE_EQ(metrics.at("window_loss").weight, 3.0);
+  EXPECT_NEAR(metrics.at("window_loss").sum / 3.0, expected, 1e-5) << "the window loss is the training loss";
+}
+
+TEST(CharLstm, NllScoresEveryCharacterAndTheStopOnceFromTheFullContext) {
+  torch::manual_seed(0);
+  CharLstm m(small());  // context 4
+  m.eval();
+  torch::NoGradGuard no_grad;
+  const std::vector<std::string> names = {"rex", "bellamy"};
+  // The reference, built without CharWindows: each symbol of name + stop is
+  // predicted once, from the 4 symbols before it (pad before the name), read
+  // at the last position of a window holding exactly those 4.
+  double reference = 0;
+  int64_t symbols = 0;
+  for (const auto& name : names) {
+    std::vector<int> s = Alphabet::encode(name);
+    s.push_back(Alphabet::kStop);
+    for (std::size_t t = 0; t < s.size(); ++t, ++symbols) {
+      std::vector<int64_t> window(4, Alphabet::kPad);
+      for (int j = 0; j < 4; ++j) {
+        const auto from = static_cast<int64_t>(t) - 4 + j;
+        if (from >= 0) window[j] = s[from];
+      }
+      Batch b;
+      b.size = 1;
+      b.fields["input"] = torch::tensor(window, torch::kInt64).unsqueeze(0);
+      auto logp = torch::log_softmax(m.forward(b)[0][3].to(torch::kFloat64), -1);
+      reference -= logp[s[t]].item<double>();
+    }
+  }
+  EXPECT_EQ(symbols, 3 + 1 + 7 + 1);
+  data::CharWindows windows(names, 4);
+  ASSERT_EQ(windows.size(), symbols) << "one window per predicted symbol";
+  auto local = dist::make_local_communicator();
+  for (int64_t batch_size : {1, 5, 64}) {
+    const auto values = evaluate_model(m, windows, batch_size, *local);
+    EXPECT_NEAR(values.at("nll"), reference / static_cast<double>(symbols), 1e-6) << "batch " << batch_size;
+    EXPECT_NEAR(values.at("bpc"), values.at("nll") / std::log(2.0), 1e-12);
+    EXPECT_NEAR(values.at("perplexity"), std::exp(values.at("nll")), 1e-12);
+    EXPECT_TRUE(values.count("window_loss") && values.count("accuracy") && !values.count("loss"));
+  }
+}
+
+TEST(CharLstm, AModelWithoutPreferenceScoresTheLogOfTheAlphabetSize) {
+  CharLstm m(small());
+  {
+    torch::NoGradGuard g;
+    for (auto& p : m.named_parameters()) {
+      if (p.key().rfind("head.", 0) == 0) p.value().zero_();  // logits 0: uniform over 31 symbols
+    }
+  }
+  auto local = dist::make_local_communicator();
+  const auto values = evaluate_model(m, data::CharWindows({"rex", "bella", "mr. whiskers"}, 4), 7, *local);
+  EXPECT_NEAR(values.at("nll"), std::log(31.0), 1e-9);
+  EXPECT_NEAR(values.at("bpc"), std::log2(31.0), 1e-9);
+  EXPECT_NEAR(values.at("perplexity"), 31.0, 1e-7);
 }
 
 TEST(CharLstm, RejectsWindowsOfTheWrongWidth) {
@@ -166,6 +228,48 @@ TEST(CharLstm, SamplesTheSameNamesOnTheCpuAndOnAGpu_CUDA) {
   at::globalContext().setAllowTF32CuDNN(tf32);
   EXPECT_EQ(on_cpu, on_gpu);
   for (const auto& p : gpu.parameters()) EXPECT_TRUE(p.is_cuda()) << "sampling leaves the model where it is";
+}
+
+/// A char_lstm, identical on every rank, and its metrics over 19 names'
+/// windows (121, uneven over two ranks), batches of 8.
+MetricValues evaluate_char_lstm(dist::Communicator& comm) {
+  torch::manual_seed(5);
+  CharLstm m(small());
+  std::vector<std::string> names = {"rex",   "bella", "max",  "luna",   "mr. whiskers", "jean-luc", "bo",
+                                    "coco",  "daisy", "ziggy", "oreo",  "pickles",      "sir barks", "tom",
+                                    "kitty", "ab",    "buddy", "ginger", "maximilian"};
+  return evaluate_model(m, data::CharWindows(names, 4), 8, comm);
+}
+
+TANDEM_TEST_WORKER(char_lstm_eval) {
+  auto world = dist::world_from_env();
+  dist::DistOptions gloo;
+  gloo.timeout = std::chrono::seconds(60);
+  auto comm = dist::connect(world, gloo);
+  const auto metrics = evaluate_char_lstm(*comm);
+  std::ofstream(std::string(std::getenv("TEST_OUT_DIR")) + "/rank" + std::to_string(world.rank) + ".txt")
+      << std::setprecision(17) << metrics.at("nll") << " " << metrics.at("perplexity") << " "
+      << metrics.at("window_loss") << "\n";
+  comm->barrier()->wait();
+  return 0;
+}
+
+TEST(CharLstmDdp, TwoRanksScoreTheirShardsAndGiveTheSingleProcessNll) {
+  const std::string out = test::make_temp_dir("char_lstm_eval");
+  auto result = test::run_workers_of_this_binary("char_lstm_eval", 2, {{"TEST_OUT_DIR", out}});
+  ASSERT_EQ(result.exit_code, 0) << result.failure;
+  auto local = dist::make_local_communicator();
+  const auto single = evaluate_char_lstm(*local);
+  for (int rank = 0; rank < 2; ++rank) {
+    std::ifstream in(out + "/rank" + std::to_string(rank) + ".txt");
+    double nll, perplexity, window_loss;
+    ASSERT_TRUE(in >> nll >> perplexity >> window_loss) << "rank " << rank;
+    // Each rank's float32 forward sees other batches: equal to rounding.
+    EXPECT_NEAR(nll, single.at("nll"), 1e-6) << "rank " << rank;
+    EXPECT_NEAR(perplexity, single.at("perplexity"), 1e-5) << "rank " << rank;
+    EXPECT_NEAR(window_loss, single.at("window_loss"), 1e-6) << "rank " << rank;
+  }
+  std::filesystem::remove_all(out);
 }
 
 }  // namespace

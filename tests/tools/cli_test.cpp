@@ -32,6 +32,15 @@ std::vector<nlohmann::json> step_records(const fs::path& run_dir) {
   return out;
 }
 
+/// The value of a `name value` line of a command's output (NaN when absent).
+double metric_of(const std::string& output, const std::string& name) {
+  std::istringstream lines(output);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
+  }
+  return std::nan("");
+}
+
 int count_lines(const std::string& text) { return static_cast<int>(std::count(text.begin(), text.end(), '\n')); }
 
 class Cli : public ::testing::Test {
@@ -55,7 +64,7 @@ class Cli : public ::testing::Test {
 };
 
 TEST_F(Cli, HelpOnEverySubcommand) {
-  for (const char* cmd : {"", "launch", "train", "validate", "sample", "eval"}) {
+  for (const char* cmd : {"", "launch", "train", "validate", "sample", "eval", "ngram"}) {
     auto r = tandem(std::string(cmd) + " --help");
     EXPECT_EQ(r.exit_code, 0) << cmd;
     EXPECT_NE(r.output.find("Usage"), std::string::npos) << cmd;
@@ -184,12 +193,91 @@ TEST_F(Cli, LaunchTrainsTwoWorkersThenSampleAndEvalReadTheCheckpoint) {
   auto eval = tandem("eval --checkpoint " + run_dir.string());
   ASSERT_EQ(eval.exit_code, 0) << eval.output;
   EXPECT_NE(eval.output.find("(step 30), split val"), std::string::npos) << eval.output;
-  EXPECT_NE(eval.output.find("\nloss "), std::string::npos) << eval.output;
-  EXPECT_NE(eval.output.find("\naccuracy "), std::string::npos) << eval.output;
+  for (const char* metric : {"\nwindow_loss ", "\naccuracy ", "\nnll ", "\nbpc ", "\nperplexity "}) {
+    EXPECT_NE(eval.output.find(metric), std::string::npos) << metric << "\n" << eval.output;
+  }
+  EXPECT_EQ(eval.output.find("\nloss "), std::string::npos) << "the window loss has its own name\n" << eval.output;
+  const double nll = metric_of(eval.output, "nll");
+  EXPECT_GT(nll, 1.0);
+  EXPECT_LT(nll, std::log(31.0)) << "30 steps learn something";
+  EXPECT_NEAR(metric_of(eval.output, "bpc"), nll / std::log(2.0), 1e-5);
+  EXPECT_NEAR(metric_of(eval.output, "perplexity"), std::exp(nll), 1e-4);
   auto eval_other = tandem("eval --checkpoint " + run_dir.string() + " data.val_fraction=0.5");
   EXPECT_EQ(eval_other.exit_code, 0) << eval_other.output;
   EXPECT_NE(eval_other.output, eval.output);
   EXPECT_EQ(tandem("eval --checkpoint " + (fs::path(dir_) / "missing").string()).exit_code, 2);
+
+  // Validation reports the same metrics, in metrics.jsonl and the progress line.
+  bool validated = false;
+  std::ifstream records(run_dir / "metrics.jsonl");
+  for (std::string line; std::getline(records, line);) {
+    auto j = nlohmann::json::parse(line);
+    if (!j.contains("val_nll")) continue;
+    validated = true;
+    for (const char* key : {"val_window_loss", "val_accuracy", "val_bpc", "val_perplexity"}) {
+      EXPECT_TRUE(j.contains(key)) << key << " in " << line;
+    }
+    EXPECT_FALSE(j.contains("val_loss")) << line;
+  }
+  EXPECT_TRUE(validated) << "a record with val_nll";
+  EXPECT_NE(r.output.find("val_nll "), std::string::npos) << r.output;
+
+  // --data: any names file, scored with the model's alphabet.
+  const auto names = fs::path(dir_) / "other names.txt";
+  std::ofstream(names) << "Rex\nBella\n\nJean-Luc\n";
+  auto on_file = tandem("eval --checkpoint " + run_dir.string() + " --data '" + names.string() + "'");
+  ASSERT_EQ(on_file.exit_code, 0) << on_file.output;
+  EXPECT_NE(on_file.output.find("data " + names.string() + ", 3 names, 19 samples"), std::string::npos)
+      << on_file.output;
+  EXPECT_GT(metric_of(on_file.output, "nll"), 0.0);
+  std::ofstream(names, std::ios::app) << "R2-D2\nZo\xc3\xab\n";
+  auto unknown = tandem("eval --checkpoint " + run_dir.string() + " --data '" + names.string() + "'");
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.output;
+  EXPECT_NE(unknown.output.find(names.string() + ":5: expected a name made of a-z, '-', '.' and space, got 'r2-d2' "
+                                "(character '2') at column 2; pass --skip-unknown to skip such names"),
+            std::string::npos)
+      << unknown.output;
+  auto skipping = tandem("eval --checkpoint " + run_dir.string() + " --data '" + names.string() + "' --skip-unknown");
+  ASSERT_EQ(skipping.exit_code, 0) << skipping.output;
+  EXPECT_NE(skipping.output.find("3 names (2 skipped: characters outside a-z, '-', '.' and space), 19 samples"),
+            std::string::npos)
+      << skipping.output;
+  EXPECT_DOUBLE_EQ(metric_of(skipping.output, "nll"), metric_of(on_file.output, "nll"));
+  EXPECT_EQ(tandem("eval --checkpoint " + run_dir.string() + " --skip-unknown").exit_code, 2) << "needs --data";
+
+  // --stats: shares and lengths of 1000 samples by default.
+  auto stats = tandem("sample --checkpoint " + run_dir.string() + " --stats --seed 1");
+  ASSERT_EQ(stats.exit_code, 0) << stats.output;
+  EXPECT_NE(stats.output.find("1000 names sampled\nnovel (not a training name) "), std::string::npos) << stats.output;
+  EXPECT_NE(stats.output.find("\nequal to a training name "), std::string::npos) << stats.output;
+  EXPECT_NE(stats.output.find("training names (4672)\nmean "), std::string::npos) << stats.output;
+  auto few = tandem("sample --checkpoint " + run_dir.string() + " --stats --count 20 --prefix b --temperature 0.5");
+  ASSERT_EQ(few.exit_code, 0) << few.output;
+  EXPECT_NE(few.output.find("20 names sampled"), std::string::npos) << few.output;
+  EXPECT_EQ(tandem("sample --checkpoint " + run_dir.string() + " --stats --novel").exit_code, 2);
+}
+
+TEST_F(Cli, NgramBaselineFitsTheRecipesTrainingSplitAndScoresItsValidationSplit) {
+  auto r = tandem("ngram " + tiny_recipe() + " --order 3");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("3-gram, interpolated Kneser-Ney"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("fitted to 4672 training names"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("scored: validation split of " + corpus() + ", 519 names"), std::string::npos) << r.output;
+  const double nll = metric_of(r.output, "nll");
+  EXPECT_GT(nll, 1.5);
+  EXPECT_LT(nll, 3.0);
+  EXPECT_NEAR(metric_of(r.output, "bpc"), nll / std::log(2.0), 1e-5);
+  EXPECT_NEAR(metric_of(r.output, "perplexity"), std::exp(nll), 1e-4);
+  // Another split seed is another split.
+  auto other = tandem("ngram " + tiny_recipe() + " --order 3 data.split_seed=7");
+  ASSERT_EQ(other.exit_code, 0) << other.output;
+  EXPECT_NE(metric_of(other.output, "nll"), nll);
+  // A unigram knows less; a names file of the training split scores lower than held-out names.
+  EXPECT_GT(metric_of(tandem("ngram " + tiny_recipe() + " --order 1").output, "nll"), nll);
+  auto bad = tandem("ngram " + tiny_recipe() + " --data " + (fs::path(dir_) / "none.txt").string());
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("cannot read the names file"), std::string::npos) << bad.output;
+  EXPECT_EQ(tandem("ngram " + tiny_recipe() + " --order 0").exit_code, 2);
 }
 
 TEST_F(Cli, TwoWorkersWithBatchBMatchOneWorkerWithBatch2B) {
