@@ -51,7 +51,7 @@ int run_training(const recipe::Resolved& recipe, const std::optional<std::filesy
   if (scaling.lr_factor != 1.0 || trainer.global_batch_size > 0) {
     rank_zero.info("train", "scaled for {} workers: {}{}", world.world_size, scaling.describe(),
                    scaling.lr_factor != 1.0 ? fmt::format(" (lr {:g} x {:g}, {} scaling from {} worker{})", optim.lr,
-                                                          scaling.lr_factor, optim.lr_scaling, optim.lr_base_workers,
+                                                          scaling.lr_factor, to_string(optim.lr_scaling), optim.lr_base_workers,
                                                           optim.lr_base_workers == 1 ? "" : "s")
                                             : std::string());
   }

@@ -4,8 +4,10 @@
 
 #include <cmath>
 #include <map>
+#include <memory>
 
 #include "framework/core/error.h"
+#include "framework/train/optimizer_registry.h"
 
 namespace tandem {
 
@@ -151,48 +153,29 @@ void add_schedule_keys(recipe::Section& s) {
   });
 }
 
-const std::map<std::string, recipe::Section>& optimizers() {
-  using recipe::Type;
-  static const std::map<std::string, recipe::Section> table = [] {
-    std::map<std::string, recipe::Section> t;
-    recipe::Section adam("Adam (Kingma & Ba, 2015).");
-    adam.add("lr", Type::kFloat, "Learning rate.").def(1e-3).greater_than(0);
-    adam.add("betas", Type::kFloatList, "Decay rates of the moment estimates.").def(std::vector<double>{0.9, 0.999}).min(0).less_than(1);
-    adam.add("eps", Type::kFloat, "Term added to the denominator.").def(1e-8).greater_than(0);
-    adam.add("weight_decay", Type::kFloat, "L2 penalty added to the gradient.").def(0.0).min(0);
-    adam.rule([](const YAML::Node& a) -> std::optional<recipe::Section::Problem> {
-      const auto n = a["betas"].size();
-      if (n == 2) return std::nullopt;
-      return recipe::Section::Problem{"betas", fmt::format("expected 2 numbers (beta1, beta2), got {}", n)};
-    });
-    t.emplace("adam", std::move(adam));
-    recipe::Section sgd("Stochastic gradient descent with optional momentum.");
-    sgd.add("lr", Type::kFloat, "Learning rate.").def(1e-2).greater_than(0);
-    sgd.add("momentum", Type::kFloat, "Momentum factor.").def(0.0).min(0).less_than(1);
-    sgd.add("nesterov", Type::kBool, "Use Nesterov momentum.").def(false);
-    sgd.add("weight_decay", Type::kFloat, "L2 penalty added to the gradient.").def(0.0).min(0);
-    t.emplace("sgd", std::move(sgd));
-    for (auto& [name, section] : t) add_schedule_keys(section);
-    return t;
-  }();
-  return table;
+/// The section of a registered optimizer: its own keys, `lr` if it has none,
+/// and the schedule keys.
+recipe::Section optimizer_section(const OptimizerEntry& entry) {
+  recipe::Section s = entry.schema();
+  if (!s.find_key("lr")) s.add("lr", recipe::Type::kFloat, "Learning rate.").def(1e-3).greater_than(0);
+  add_schedule_keys(s);
+  return s;
 }
 }  // namespace
 
 recipe::Section optim_schema() {
+  // Each optimizer's section is built once, on first use, and kept for the process.
+  auto cache = std::make_shared<std::map<std::string, recipe::Section>>();
   recipe::Section s("The optimizer; `type` selects which, and the keys allowed with it.");
   s.make_variant(
       "type",
-      [](const std::string& name) -> const recipe::Section* {
-        auto it = optimizers().find(name);
-        return it == optimizers().end() ? nullptr : &it->second;
+      [cache](const std::string& name) -> const recipe::Section* {
+        if (!optimizer_registry().contains(name)) return nullptr;
+        auto it = cache->find(name);
+        if (it == cache->end()) it = cache->emplace(name, optimizer_section(optimizer_registry().get(name))).first;
+        return &it->second;
       },
-      [] {
-        std::vector<std::string> names;
-        for (const auto& kv : optimizers()) names.push_back(kv.first);
-        return names;
-      },
-      std::string("adam"));
+      [] { return optimizer_registry().names(); }, std::string("adam"));
   return s;
 }
 
@@ -219,16 +202,16 @@ TrainerOptions trainer_options_from(const YAML::Node& n) {
   const YAML::Node target = n["target"];
   if (target["metric"]) o.target.metric = target["metric"].as<std::string>();
   o.target.value = target["value"] ? target["value"].as<double>() : std::nan("");
-  o.target.mode = target["mode"].as<std::string>();
+  o.target.mode = goal_from(target["mode"].as<std::string>());
   o.target.stop = target["stop"].as<bool>();
   const YAML::Node early = n["early_stopping"];
   if (early["metric"]) o.early_stopping.metric = early["metric"].as<std::string>();
-  o.early_stopping.mode = early["mode"].as<std::string>();
+  o.early_stopping.mode = goal_from(early["mode"].as<std::string>());
   o.early_stopping.patience = early["patience"].as<int64_t>();
   o.early_stopping.min_delta = early["min_delta"].as<double>();
   const YAML::Node best = n["best_checkpoint"];
   if (best["metric"]) o.best_checkpoint.metric = best["metric"].as<std::string>();
-  o.best_checkpoint.mode = best["mode"].as<std::string>();
+  o.best_checkpoint.mode = goal_from(best["mode"].as<std::string>());
   return o;
 }
 
@@ -236,21 +219,46 @@ OptimOptions optim_options_from(const YAML::Node& n) {
   OptimOptions o;
   o.type = n["type"].as<std::string>();
   o.lr = n["lr"].as<double>();
-  o.weight_decay = n["weight_decay"].as<double>();
-  if (o.type == "adam") {
-    o.betas = n["betas"].as<std::vector<double>>();
-    o.eps = n["eps"].as<double>();
-  } else {
-    o.momentum = n["momentum"].as<double>();
-    o.nesterov = n["nesterov"].as<bool>();
-  }
-  o.lr_scaling = n["lr_scaling"].as<std::string>();
+  o.settings = YAML::Clone(n);
+  o.lr_scaling = lr_scaling_from(n["lr_scaling"].as<std::string>());
   o.lr_base_workers = n["lr_base_workers"].as<int64_t>();
   o.warmup_steps = n["warmup_steps"].as<int64_t>();
   o.warmup_epochs = n["warmup_epochs"].as<double>();
-  o.decay = n["decay"].as<std::string>();
+  o.decay = lr_decay_from(n["decay"].as<std::string>());
   o.min_lr_factor = n["min_lr_factor"].as<double>();
   return o;
 }
+
+LrScaling lr_scaling_from(const std::string& word) {
+  if (word == "none") return LrScaling::kNone;
+  if (word == "linear") return LrScaling::kLinear;
+  if (word == "sqrt") return LrScaling::kSqrt;
+  throw BadInput(fmt::format("optim.lr_scaling: expected one of none, linear, sqrt, got '{}'", word));
+}
+
+LrDecay lr_decay_from(const std::string& word) {
+  if (word == "constant") return LrDecay::kConstant;
+  if (word == "cosine") return LrDecay::kCosine;
+  throw BadInput(fmt::format("optim.decay: expected one of constant, cosine, got '{}'", word));
+}
+
+std::string to_string(LrScaling scaling) {
+  switch (scaling) {
+    case LrScaling::kNone: return "none";
+    case LrScaling::kLinear: return "linear";
+    case LrScaling::kSqrt: return "sqrt";
+  }
+  return "?";
+}
+
+std::string to_string(LrDecay decay) { return decay == LrDecay::kCosine ? "cosine" : "constant"; }
+
+Goal goal_from(const std::string& word) {
+  if (word == "min") return Goal::kMin;
+  if (word == "max") return Goal::kMax;
+  throw std::invalid_argument(fmt::format("expected min or max, got '{}'", word));
+}
+
+std::string to_string(Goal goal) { return goal == Goal::kMin ? "min" : "max"; }
 
 }  // namespace tandem

@@ -10,6 +10,10 @@
 
 namespace tandem {
 
+/// Which way a watched metric is better: kMin, lower (the recipe's `min`);
+/// kMax, higher (`max`).
+enum class Goal { kMin, kMax };
+
 struct TrainerOptions {
   int64_t epochs = 1;
   int64_t max_steps = 0;        ///< stop after this many optimizer steps in all; 0 = no limit
@@ -34,43 +38,56 @@ struct TrainerOptions {
   struct Target {
     std::string metric;         ///< empty: no target
     double value = 0.0;
-    std::string mode = "min";   ///< min: reached when metric <= value; max: when >=
+    Goal mode = Goal::kMin;     ///< min: reached when metric <= value; max: when >=
     bool stop = true;
-    bool reached(double v) const { return mode == "min" ? v <= value : v >= value; }
+    bool reached(double v) const { return mode == Goal::kMin ? v <= value : v >= value; }
   } target;
   /// Stop when a validation metric has not improved for `patience`
   /// validations in a row (PyTorch Lightning's EarlyStopping).
   struct EarlyStopping {
     std::string metric;         ///< empty: off; else `val_<name>`
-    std::string mode = "min";   ///< min: lower is better; max: higher is better
+    Goal mode = Goal::kMin;     ///< min: lower is better; max: higher is better
     int64_t patience = 3;       ///< validations without improvement before stopping
     double min_delta = 0.0;     ///< an improvement must beat the best by more than this
-    bool improves(double v, double best) const { return mode == "min" ? v < best - min_delta : v > best + min_delta; }
+    bool improves(double v, double best) const { return mode == Goal::kMin ? v < best - min_delta : v > best + min_delta; }
   } early_stopping;
   /// Keep the checkpoint of the best validation so far as checkpoints/best.pt
   /// (PyTorch Lightning's ModelCheckpoint with a monitored metric).
   struct BestCheckpoint {
     std::string metric;         ///< empty: off; else `val_<name>`
-    std::string mode = "min";   ///< min: lower is better; max: higher is better
-    bool improves(double v, double best) const { return mode == "min" ? v < best : v > best; }
+    Goal mode = Goal::kMin;     ///< min: lower is better; max: higher is better
+    bool improves(double v, double best) const { return mode == Goal::kMin ? v < best : v > best; }
   } best_checkpoint;
 };
 
+/// How `optim.lr` scales with the number of workers N (relative to lr_base_workers).
+enum class LrScaling { kNone, kLinear, kSqrt };
+/// What the learning rate does after warmup.
+enum class LrDecay { kConstant, kCosine };
+
 struct OptimOptions {
-  std::string type = "adam";
+  std::string type = "adam";  ///< a registered optimizer (optimizer_registry.h)
   double lr = 1e-3;
-  std::vector<double> betas{0.9, 0.999};
-  double eps = 1e-8;
-  double weight_decay = 0.0;
-  double momentum = 0.0;
-  bool nesterov = false;
-  std::string lr_scaling = "none";  ///< none | linear | sqrt, in workers relative to lr_base_workers
+  /// The resolved `optim:` section, which the optimizer's factory reads its own
+  /// keys from (betas, momentum, ...). Left empty (options built in code), the
+  /// optimizer takes its schema's defaults.
+  YAML::Node settings;
+  LrScaling lr_scaling = LrScaling::kNone;  ///< in workers relative to lr_base_workers
   int64_t lr_base_workers = 1;
   int64_t warmup_steps = 0;
   double warmup_epochs = 0.0;
-  std::string decay = "constant";   ///< after warmup: constant | cosine
-  double min_lr_factor = 0.0;       ///< cosine decays to lr x this
+  LrDecay decay = LrDecay::kConstant;  ///< after warmup
+  double min_lr_factor = 0.0;          ///< cosine decays to lr x this
 };
+
+/// The recipe's spelling of each mode ("none", "linear", "sqrt"; "constant",
+/// "cosine"), and back: BadInput naming the optim key for any other word.
+LrScaling lr_scaling_from(const std::string& word);
+LrDecay lr_decay_from(const std::string& word);
+std::string to_string(LrScaling scaling);
+std::string to_string(LrDecay decay);
+Goal goal_from(const std::string& word);  ///< "min" or "max"; std::invalid_argument otherwise
+std::string to_string(Goal goal);
 
 recipe::Section trainer_schema();
 recipe::Section optim_schema();

@@ -17,12 +17,10 @@ ResolvedScaling resolve_scaling(const TrainerOptions& t, const OptimOptions& o, 
   if (world_size < 1) throw std::invalid_argument("resolve_scaling: world size must be at least 1");
   ResolvedScaling r;
   const double ratio = static_cast<double>(world_size) / static_cast<double>(o.lr_base_workers);
-  if (o.lr_scaling == "linear") {
-    r.lr_factor = ratio;
-  } else if (o.lr_scaling == "sqrt") {
-    r.lr_factor = std::sqrt(ratio);
-  } else if (o.lr_scaling != "none") {
-    throw BadInput(fmt::format("optim.lr_scaling: expected one of none, linear, sqrt, got '{}'", o.lr_scaling));
+  switch (o.lr_scaling) {
+    case LrScaling::kNone: break;
+    case LrScaling::kLinear: r.lr_factor = ratio; break;
+    case LrScaling::kSqrt: r.lr_factor = std::sqrt(ratio); break;
   }
   r.lr = o.lr * r.lr_factor;
   r.batch_size = t.batch_size;
@@ -47,7 +45,7 @@ double LrSchedule::at(int64_t step) const {
   if (warmup_steps > 0 && step < warmup_steps) {
     return peak * static_cast<double>(step + 1) / static_cast<double>(warmup_steps);
   }
-  if (decay == "cosine") {
+  if (decay == LrDecay::kCosine) {
     const int64_t span = std::max<int64_t>(1, total_steps - warmup_steps);
     const double progress = std::clamp(static_cast<double>(step - warmup_steps) / static_cast<double>(span), 0.0, 1.0);
     const double pi = std::acos(-1.0);

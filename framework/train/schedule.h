@@ -35,7 +35,7 @@ struct LrSchedule {
   double peak = 1e-3;
   int64_t warmup_steps = 0;
   int64_t total_steps = 1;
-  std::string decay = "constant";  ///< constant | cosine
+  LrDecay decay = LrDecay::kConstant;
   double min_lr_factor = 0.0;
 
   double at(int64_t step) const;

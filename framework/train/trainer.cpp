@@ -271,10 +271,10 @@ void Trainer::Impl::announce() const {
                  s.comm->size(), t.batch_size,
                  t.accumulate_steps > 1 ? fmt::format(" x {} accumulated", t.accumulate_steps) : std::string(),
                  plan.step_samples * s.comm->size(), s.data.train->size(), plan.steps_per_epoch, plan.planned);
-  if (lr.warmup_steps > 0 || lr.decay != "constant") {
+  if (lr.warmup_steps > 0 || lr.decay != LrDecay::kConstant) {
     rank_zero.info("train", "learning rate {:g}{}{}", lr.peak,
                    lr.warmup_steps > 0 ? fmt::format(", warmup over {} steps", lr.warmup_steps) : "",
-                   lr.decay == "cosine" ? fmt::format(", cosine decay to {:g}", lr.peak * lr.min_lr_factor) : "");
+                   lr.decay == LrDecay::kCosine ? fmt::format(", cosine decay to {:g}", lr.peak * lr.min_lr_factor) : "");
   }
   if (val_subset) {
     rank_zero.info("train", "validating on the first {} of {} validation samples (trainer.val_samples)",

@@ -50,7 +50,7 @@ void TargetWatcher::check(const std::string& metric, double value, LoopContext& 
   time_s_ = ctx.time_s;
   step_ = ctx.position.global_step;
   ctx.log->info("train", "target reached: {} {:.4f} ({} {:g}) at step {} after {}", metric, value,
-                rule_.mode == "min" ? "<=" : ">=", rule_.value, step_, format_duration(time_s_));
+                rule_.mode == Goal::kMin ? "<=" : ">=", rule_.value, step_, format_duration(time_s_));
   ctx.metrics->write({{"kind", "target"},
                       {"metric", metric},
                       {"value", value},
@@ -64,7 +64,7 @@ void TargetWatcher::check(const std::string& metric, double value, LoopContext& 
 
 void TargetWatcher::on_train_end(LoopContext& ctx) {
   if (rule_.metric.empty() || reached_) return;
-  ctx.log->info("train", "target not reached: {} {} {:g}", rule_.metric, rule_.mode == "min" ? "<=" : ">=",
+  ctx.log->info("train", "target not reached: {} {} {:g}", rule_.metric, rule_.mode == Goal::kMin ? "<=" : ">=",
                 rule_.value);
 }
 

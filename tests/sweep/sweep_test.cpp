@@ -88,17 +88,17 @@ TEST(Scaling, LearningRateFollowsTheRuleInWorkersRelativeToTheBase) {
   t.batch_size = 256;
   OptimOptions o;
   o.lr = 0.002;
-  o.lr_scaling = "linear";
+  o.lr_scaling = LrScaling::kLinear;
   auto r = resolve_scaling(t, o, 4);
   EXPECT_DOUBLE_EQ(r.lr, 0.008);
   EXPECT_EQ(r.batch_size, 256);
   EXPECT_EQ(r.global_batch, 1024);
-  o.lr_scaling = "sqrt";
+  o.lr_scaling = LrScaling::kSqrt;
   EXPECT_DOUBLE_EQ(resolve_scaling(t, o, 4).lr, 0.004);
   o.lr_base_workers = 2;
   EXPECT_DOUBLE_EQ(resolve_scaling(t, o, 8).lr, 0.004);
   EXPECT_DOUBLE_EQ(resolve_scaling(t, o, 1).lr, 0.002 * std::sqrt(0.5));
-  o.lr_scaling = "none";
+  o.lr_scaling = LrScaling::kNone;
   EXPECT_DOUBLE_EQ(resolve_scaling(t, o, 8).lr, 0.002);
 }
 
@@ -124,7 +124,7 @@ TEST(Scaling, AConstantGlobalBatchIsSplitOverWorkersAndAccumulationSteps) {
 }
 
 TEST(Schedule, WarmupRampsLinearlyThenCosineDecaysToTheFloor) {
-  LrSchedule s{0.1, 4, 14, "cosine", 0.1};
+  LrSchedule s{0.1, 4, 14, LrDecay::kCosine, 0.1};
   EXPECT_DOUBLE_EQ(s.at(0), 0.025);
   EXPECT_DOUBLE_EQ(s.at(1), 0.05);
   EXPECT_DOUBLE_EQ(s.at(3), 0.1);
@@ -132,7 +132,7 @@ TEST(Schedule, WarmupRampsLinearlyThenCosineDecaysToTheFloor) {
   EXPECT_NEAR(s.at(9), 0.1 * (0.1 + 0.9 * 0.5), 1e-15);  // half way: the mean of peak and floor
   EXPECT_NEAR(s.at(14), 0.01, 1e-15);
   EXPECT_NEAR(s.at(100), 0.01, 1e-15);
-  LrSchedule constant{0.1, 0, 10, "constant", 0.0};
+  LrSchedule constant{0.1, 0, 10, LrDecay::kConstant, 0.0};
   EXPECT_DOUBLE_EQ(constant.at(0), 0.1);
   EXPECT_DOUBLE_EQ(constant.at(9), 0.1);
   OptimOptions o;

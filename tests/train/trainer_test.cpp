@@ -255,7 +255,7 @@ TEST_F(TrainerTest, EarlyStoppingEndsTheRunAfterPatienceValidationsWithoutImprov
   rule.min_delta = 0.1;
   EXPECT_TRUE(rule.improves(0.85, 1.0));
   EXPECT_FALSE(rule.improves(0.95, 1.0));  // better, but not by more than min_delta
-  rule.mode = "max";
+  rule.mode = Goal::kMax;
   EXPECT_TRUE(rule.improves(1.15, 1.0));
   EXPECT_FALSE(rule.improves(0.5, 1.0));
 
@@ -317,7 +317,7 @@ TEST_F(TrainerTest, AWatchedMetricTheModelDoesNotHaveIsNamedAtTheFirstValidation
     }
     return std::string("(no error)");
   };
-  EXPECT_EQ(message([](TrainerOptions& o) { o.target = {"val_acc", 0.5, "max", true}; }),
+  EXPECT_EQ(message([](TrainerOptions& o) { o.target = {"val_acc", 0.5, Goal::kMax, true}; }),
             "trainer.target.metric: expected one of loss, val_loss (this model's metrics), got 'val_acc'");
   EXPECT_EQ(message([](TrainerOptions& o) { o.early_stopping.metric = "val_acc"; }),
             "trainer.early_stopping.metric: expected one of val_loss (this model's metrics), got 'val_acc'");
@@ -360,7 +360,7 @@ TEST_F(TrainerTest, TheBestCheckpointHoldsTheBestValidationsWeightsAcrossAResume
   auto configure = [](TrainerSetup& s) {
     s.trainer.checkpoint_every = 0;
     s.trainer.best_checkpoint.metric = "val_loss";
-    s.trainer.best_checkpoint.mode = "max";
+    s.trainer.best_checkpoint.mode = Goal::kMax;
   };
   auto first = setup(4);
   configure(first);
@@ -418,11 +418,11 @@ TEST_F(TrainerTest, ValSamplesValidatesOnTheFirstSamplesOnly) {
 TEST_F(TrainerTest, WarmupAndCosineDecaySetEveryStepsLearningRate) {
   auto s = setup(2);  // 26 steps
   s.optim.warmup_steps = 4;
-  s.optim.decay = "cosine";
+  s.optim.decay = LrDecay::kCosine;
   s.optim.min_lr_factor = 0.1;
   Trainer t(std::move(s));
   t.fit();
-  const LrSchedule expected{0.5, 4, 26, "cosine", 0.1};
+  const LrSchedule expected{0.5, 4, 26, LrDecay::kCosine, 0.1};
   int checked = 0;
   for (const auto& r : records()) {
     if (r["kind"] != "step") continue;

@@ -76,7 +76,7 @@ TEST_F(WatcherTest, AMaxTargetWithoutStopRecordsButLetsTrainingGoOn) {
   TrainerOptions::Target rule;
   rule.metric = "val_accuracy";
   rule.value = 0.8;
-  rule.mode = "max";
+  rule.mode = Goal::kMax;
   rule.stop = false;
   TargetWatcher w(rule);
   w.on_validation({{"val_accuracy", 0.79}, {"val_loss", 1.0}}, {}, at(10));
@@ -135,7 +135,7 @@ TEST_F(WatcherTest, EarlyStoppingCountsValidationsWithoutImprovementAndStopsAtPa
 TEST_F(WatcherTest, EarlyStoppingGoesOnFromARestoredState) {
   TrainerOptions::EarlyStopping rule;
   rule.metric = "val_auc";
-  rule.mode = "max";
+  rule.mode = Goal::kMax;
   rule.patience = 3;
   EarlyStoppingWatcher w(rule);
   w.restore({true, 0.7, 50, 2});  // as a resumed checkpoint holds it
