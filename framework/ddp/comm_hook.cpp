@@ -80,11 +80,21 @@ std::unique_ptr<CommHook> make_compress_hook(torch::ScalarType dtype) {
   return std::make_unique<CompressHook>(dtype);
 }
 
-std::unique_ptr<CommHook> make_comm_hook(const std::string& name) {
-  if (name == "allreduce") return make_allreduce_hook();
-  if (name == "fp16") return make_compress_hook(torch::kHalf);
-  if (name == "bf16") return make_compress_hook(torch::kBFloat16);
-  throw std::invalid_argument("[ddp] unknown communication hook '" + name + "' (allreduce, fp16, bf16)");
+Registry<CommHookEntry>& comm_hook_registry() {
+  static Registry<CommHookEntry> registry("communication hook");
+  return registry;
 }
+
+std::unique_ptr<CommHook> make_comm_hook(const std::string& name) {
+  auto hook = comm_hook_registry().get(name).create();
+  if (!hook) throw std::logic_error("[ddp] communication hook '" + name + "': its factory returned nothing");
+  return hook;
+}
+
+// The built-in hooks, registered as a user's are; beside the registry, so a
+// program that makes any hook links them.
+TANDEM_REGISTER_COMM_HOOK("allreduce", make_allreduce_hook);
+TANDEM_REGISTER_COMM_HOOK("fp16", [] { return make_compress_hook(torch::kHalf); });
+TANDEM_REGISTER_COMM_HOOK("bf16", [] { return make_compress_hook(torch::kBFloat16); });
 
 }  // namespace tandem::ddp

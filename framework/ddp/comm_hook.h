@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "framework/ddp/comm_hook_registry.h"
 #include "framework/dist/communicator.h"
 
 namespace tandem::ddp {
@@ -47,7 +48,10 @@ std::unique_ptr<CommHook> make_allreduce_hook();
 /// for bit.
 std::unique_ptr<CommHook> make_compress_hook(torch::ScalarType dtype);
 
-/// "allreduce", "fp16" or "bf16", as the recipe's ddp.comm_hook names them.
+/// The hook registered as `name` (comm_hook_registry.h), as the recipe's
+/// ddp.comm_hook names it: the built-in "allreduce", "fp16" and "bf16", or one
+/// of your own. BadInput, listing the registered hooks and the nearest name,
+/// for any other.
 std::unique_ptr<CommHook> make_comm_hook(const std::string& name);
 
 }  // namespace tandem::ddp

@@ -26,7 +26,7 @@ DistributedDataParallel::DistributedDataParallel(torch::nn::Module& module, dist
   reducer_ = std::make_unique<Reducer>(std::move(params), std::move(names), comm_,
                                        BucketPlanOptions{options_.bucket_cap_mb, options_.first_bucket_mb},
                                        /*rebuild_buckets=*/!options_.find_unused_parameters);
-  if (options_.comm_hook != "allreduce") reducer_->register_comm_hook(make_comm_hook(options_.comm_hook));
+  reducer_->register_comm_hook(make_comm_hook(options_.comm_hook));
 }
 
 void DistributedDataParallel::before_forward() {

@@ -1,5 +1,7 @@
 #include "framework/ddp/options.h"
 
+#include "framework/ddp/comm_hook_registry.h"
+
 namespace tandem::ddp {
 
 recipe::Section ddp_schema() {
@@ -20,7 +22,7 @@ recipe::Section ddp_schema() {
         "What a full bucket does: allreduce (in the gradients' dtype), or fp16 / bf16, which compress the "
         "gradients to 16 bits for the reduction and halve the bytes sent, at a relative error of about "
         "2^-11 (fp16) or 2^-8 (bf16) per element.")
-      .choices({"allreduce", "fp16", "bf16"})
+      .choices(comm_hook_registry().names())
       .def(std::string("allreduce"));
   return s;
 }

@@ -130,6 +130,19 @@ TEST_F(Cli, ABadRecipeIsReportedWholeAndStartsNothing) {
   EXPECT_EQ(betas.exit_code, 2);
   EXPECT_NE(betas.output.find("optim.betas: expected 2 numbers (beta1, beta2), got 3"), std::string::npos)
       << betas.output;
+  // Optimizers and communication hooks come from registries; a typo gets the nearest registered name.
+  auto optimizer = tandem("validate " + tiny_recipe() + " optim.type=adma");
+  EXPECT_EQ(optimizer.exit_code, 2);
+  EXPECT_NE(optimizer.output.find("override 'optim.type=adma': optim.type: expected one of adam, sgd, got 'adma' "
+                                  "(did you mean 'adam'?)"),
+            std::string::npos)
+      << optimizer.output;
+  auto hook = tandem("validate " + tiny_recipe() + " ddp.comm_hook=fp61");
+  EXPECT_EQ(hook.exit_code, 2);
+  EXPECT_NE(hook.output.find("override 'ddp.comm_hook=fp61': ddp.comm_hook: expected one of allreduce, bf16, fp16, "
+                             "got 'fp61' (did you mean 'fp16'?)"),
+            std::string::npos)
+      << hook.output;
   auto global = tandem("launch --nproc-per-node 2 --run-dir " + run_dir.string() + " " + tiny_recipe() +
                        " trainer.global_batch_size=33");
   EXPECT_EQ(global.exit_code, 2);
