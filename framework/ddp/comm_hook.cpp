@@ -87,7 +87,7 @@ Registry<CommHookEntry>& comm_hook_registry() {
 
 std::unique_ptr<CommHook> make_comm_hook(const std::string& name) {
   auto hook = comm_hook_registry().get(name).create();
-  if (!hook) throw std::logic_error("[ddp] communication hook '" + name + "': its factory returned nothing");
+  TANDEM_CHECK(hook, "ddp", "communication hook '{}': its factory returned nothing", name);
   return hook;
 }
 

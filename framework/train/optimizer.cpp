@@ -36,7 +36,7 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimOptions& o, s
   const OptimizerEntry& entry = optimizer_registry().get(o.type);
   OptimizerArgs args{std::move(params), o.lr, o.settings.IsMap() ? o.settings : schema_defaults(o.type, entry)};
   auto optimizer = entry.create(args);
-  if (!optimizer) throw std::logic_error(fmt::format("[train] optimizer '{}': its factory returned nothing", o.type));
+  TANDEM_CHECK(optimizer, "train", "optimizer '{}': its factory returned nothing", o.type);
   return optimizer;
 }
 
