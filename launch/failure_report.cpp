@@ -9,6 +9,8 @@
 #include <cctype>
 #include <cstring>
 
+#include "framework/core/run_dir.h"
+
 namespace tandem::launch {
 namespace {
 
@@ -125,7 +127,7 @@ std::vector<ReportLine> failure_report(const WorkerFailure& f, const std::filesy
   std::vector<ReportLine> out;
   std::string first = fmt::format("rank {} (pid {}) failed first: {}", f.rank, f.pid, f.describe());
   if (f.time_us > 0) first += fmt::format(", at {}", format_utc(f.time_us));
-  if (!logs_dir.empty()) first += fmt::format("; log: {}", (logs_dir / fmt::format("rank{}.log", f.rank)).string());
+  if (!logs_dir.empty()) first += fmt::format("; log: {}", (logs_dir / rank_log_name(f.rank)).string());
   out.push_back({true, first});
   if (!f.error_message.empty()) {
     out.push_back({true, fmt::format("rank {}'s error ({}): {}: {}", f.rank, f.error_file.string(), f.error_type,

@@ -16,6 +16,7 @@ extern char** environ;
 
 #include "framework/core/error.h"
 #include "framework/core/log.h"
+#include "framework/core/run_dir.h"
 #include "launch/error_file.h"
 #include "launch/free_port.h"
 #include "launch/signal_guard.h"
@@ -82,7 +83,7 @@ void start_worker(const WorkerGroupSpec& spec, int local, WorkerProcess& w) {
   w.rank = spec.node_rank * spec.nproc_per_node + local;
   w.tail_lines = static_cast<std::size_t>(spec.tail_lines);
   if (!spec.logs_dir.empty()) {
-    w.log.open(spec.logs_dir / fmt::format("rank{}.log", w.rank), std::ios::app);
+    w.log.open(spec.logs_dir / rank_log_name(w.rank), std::ios::app);
     w.error_file = spec.logs_dir / fmt::format("error_rank{}.json", w.rank);
     std::error_code ec;
     std::filesystem::remove(w.error_file, ec);  // from an earlier run in this directory

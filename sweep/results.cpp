@@ -7,7 +7,7 @@
 #include <set>
 
 #include "framework/core/error.h"
-#include "framework/train/run_dir.h"
+#include "framework/core/atomic_file.h"
 
 namespace tandem::sweep {
 namespace {

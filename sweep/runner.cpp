@@ -16,7 +16,7 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "framework/train/run_dir.h"
+#include "framework/core/atomic_file.h"
 #include "launch/signal_guard.h"
 #include "launch/worker_process.h"
 

@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "framework/core/error.h"
-#include "framework/train/run_dir.h"
+#include "framework/core/atomic_file.h"
 
 namespace tandem::sweep {
 namespace fs = std::filesystem;

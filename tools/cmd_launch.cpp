@@ -4,11 +4,13 @@
 
 #include <cstdlib>
 
+#include "framework/core/atomic_file.h"
 #include "framework/core/blas_check.h"
 #include "framework/core/error.h"
 #include "framework/core/log.h"
+#include "framework/core/run_dir.h"
 #include "framework/dist/communicator.h"
-#include "framework/train/run_dir.h"
+#include "framework/train/checkpoint_files.h"
 #include "launch/launch_options.h"
 #include "launch/launcher.h"
 #include "launch/store_token.h"

@@ -9,7 +9,7 @@
 
 #include "framework/dist/communicator.h"
 #include "framework/dist/world.h"
-#include "framework/train/run_dir.h"
+#include "framework/core/atomic_file.h"
 #include "sweep/projection.h"
 #include "tools/commands.h"
 

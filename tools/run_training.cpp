@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "framework/core/atomic_file.h"
 #include "framework/core/blas_check.h"
 #include "framework/core/error.h"
 #include "framework/core/log.h"

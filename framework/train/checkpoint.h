@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "framework/train/position.h"
-#include "framework/train/run_dir.h"  // checkpoint file names
+#include "framework/train/checkpoint_files.h"  // checkpoint file names
 
 namespace tandem {
 

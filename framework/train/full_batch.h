@@ -8,9 +8,9 @@
 #include <optional>
 #include <string>
 
+#include "framework/core/run_dir.h"
 #include "framework/dist/communicator.h"
 #include "framework/train/dataset.h"
-#include "framework/train/run_dir.h"
 #include "framework/train/trainer.h"
 
 namespace tandem {

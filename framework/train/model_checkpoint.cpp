@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "framework/core/error.h"
-#include "framework/train/run_dir.h"
+#include "framework/train/checkpoint_files.h"
 
 namespace tandem {
 

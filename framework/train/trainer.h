@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "framework/core/run_dir.h"
 #include "framework/ddp/options.h"
 #include "framework/dist/communicator.h"
 #include "framework/train/callback.h"
@@ -19,7 +20,6 @@
 #include "framework/train/evaluate.h"
 #include "framework/train/model.h"
 #include "framework/train/options.h"
-#include "framework/train/run_dir.h"
 
 namespace tandem {
 

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "data/logistic/labelled_rows.h"
+#include "framework/core/atomic_file.h"
 #include "framework/core/error.h"
 #include "framework/core/log.h"
 #include "framework/train/checkpoint.h"

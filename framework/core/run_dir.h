@@ -4,11 +4,15 @@
 ///   metrics.jsonl      one JSON object per log step and per epoch (rank 0)
 ///   logs/rank<k>.log   each worker's output (written by the launcher)
 ///   checkpoints/       step-<N>.pt, written by rank 0 via a temporary file
-#include <cstdint>
+/// Plain C++ (no LibTorch), so the launcher and the sweep share the layout
+/// with the trainer.
 #include <filesystem>
 #include <string>
 
 namespace tandem {
+
+/// "rank<k>.log": a worker's log file in a logs directory.
+std::string rank_log_name(int rank);
 
 class RunDir {
  public:
@@ -21,7 +25,7 @@ class RunDir {
   std::filesystem::path config() const { return root_ / "config.yaml"; }
   std::filesystem::path metrics() const { return root_ / "metrics.jsonl"; }
   std::filesystem::path logs() const { return root_ / "logs"; }
-  std::filesystem::path rank_log(int rank) const { return logs() / ("rank" + std::to_string(rank) + ".log"); }
+  std::filesystem::path rank_log(int rank) const { return logs() / rank_log_name(rank); }
   std::filesystem::path checkpoints() const { return root_ / "checkpoints"; }
 
   /// Creates the directory tree.
@@ -30,19 +34,5 @@ class RunDir {
  private:
   std::filesystem::path root_;
 };
-
-/// Writes `text` to `path` atomically: a temporary file beside it, then rename.
-void write_file_atomically(const std::filesystem::path& path, const std::string& text);
-
-/// `path` itself if it is a file; the newest intact checkpoints/step-<N>.pt if
-/// it is a run directory or its checkpoints/ folder: a newer one whose checksum
-/// fails is skipped with a warning. BadInput if there is none.
-std::filesystem::path resolve_checkpoint(const std::filesystem::path& path);
-
-/// checkpoints/step-<N>.pt with N zero-padded so names sort by step.
-std::filesystem::path checkpoint_path(const std::filesystem::path& checkpoints_dir, int64_t global_step);
-
-/// Deletes all but the newest `keep` step checkpoints in `checkpoints_dir`.
-void prune_checkpoints(const std::filesystem::path& checkpoints_dir, int64_t keep);
 
 }  // namespace tandem

@@ -1,0 +1,82 @@
+# The layers that must not link LibTorch, checked on the CMake targets
+# themselves: tandem_torch_free_report(OUTPUT_FILE TARGET...) writes one line per
+# target, "ok <target>" or "FAIL <target>: <a> -> <b> -> ... -> <LibTorch>", the
+# chain of link dependencies (private ones of static libraries included) by
+# which it reaches LibTorch. tests/link/check_torch_free.sh reads the file.
+
+# The name LibTorch goes by in a link list: Tandem's wrapper, Torch's own
+# imported targets, or one of its library files.
+function(_tandem_is_torch item out)
+  if(item MATCHES "^(tandem_torch|tandem::torch|torch|torch_cpu|torch_cuda|torch_library|c10|c10_cuda)$"
+     OR item MATCHES "(^|/)lib(torch|c10)[^/]*$")
+    set(${out} TRUE PARENT_SCOPE)
+  else()
+    set(${out} FALSE PARENT_SCOPE)
+  endif()
+endfunction()
+
+# The libraries `target` links, generator expressions that only wrap a name
+# ($<LINK_ONLY:x>, $<LINK_LIBRARY:FEATURE,x>, $<BUILD_INTERFACE:x>) unwrapped.
+function(_tandem_link_items target out)
+  set(items)
+  foreach(property INTERFACE_LINK_LIBRARIES LINK_LIBRARIES)
+    get_target_property(value ${target} ${property})
+    if(value)
+      list(APPEND items ${value})
+    endif()
+  endforeach()
+  set(names)
+  foreach(item IN LISTS items)
+    string(REGEX REPLACE "^\\$<INSTALL_INTERFACE:.*>$" "" item "${item}")
+    string(REGEX REPLACE "^\\$<(LINK_ONLY|BUILD_INTERFACE):(.*)>$" "\\2" item "${item}")
+    string(REGEX REPLACE "^\\$<LINK_LIBRARY:[^,]*,(.*)>$" "\\1" item "${item}")
+    if(NOT item STREQUAL "" AND NOT item MATCHES "^::@")
+      list(APPEND names "${item}")
+    endif()
+  endforeach()
+  set(${out} "${names}" PARENT_SCOPE)
+endfunction()
+
+# Depth first; each target is visited once per report line (_TANDEM_SEEN).
+function(_tandem_torch_chain item out)
+  set(${out} "" PARENT_SCOPE)
+  _tandem_is_torch("${item}" torch)
+  if(torch)
+    set(${out} "${item}" PARENT_SCOPE)
+    return()
+  endif()
+  if(NOT TARGET "${item}")
+    return()
+  endif()
+  get_target_property(aliased "${item}" ALIASED_TARGET)
+  if(aliased)
+    set(item "${aliased}")
+  endif()
+  get_property(seen GLOBAL PROPERTY _TANDEM_SEEN)
+  if(item IN_LIST seen)
+    return()
+  endif()
+  set_property(GLOBAL APPEND PROPERTY _TANDEM_SEEN "${item}")
+  _tandem_link_items("${item}" deps)
+  foreach(dep IN LISTS deps)
+    _tandem_torch_chain("${dep}" chain)
+    if(chain)
+      set(${out} "${item} -> ${chain}" PARENT_SCOPE)
+      return()
+    endif()
+  endforeach()
+endfunction()
+
+function(tandem_torch_free_report output)
+  set(lines "")
+  foreach(target IN LISTS ARGN)
+    set_property(GLOBAL PROPERTY _TANDEM_SEEN "")
+    _tandem_torch_chain(${target} chain)
+    if(chain)
+      string(APPEND lines "FAIL ${target}: links LibTorch through ${chain}\n")
+    else()
+      string(APPEND lines "ok ${target}\n")
+    endif()
+  endforeach()
+  file(WRITE "${output}" "${lines}")
+endfunction()
