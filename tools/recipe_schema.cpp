@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "framework/ddp/options.h"
+#include "framework/ddp/options_schema.h"
 #include "framework/dist/communicator.h"
 #include "framework/train/dataset.h"
 #include "framework/train/model.h"

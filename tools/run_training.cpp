@@ -7,7 +7,7 @@
 #include "framework/core/error.h"
 #include "framework/core/log.h"
 #include "framework/core/malloc_tuning.h"
-#include "framework/ddp/options.h"
+#include "framework/ddp/options_schema.h"
 #include "framework/dist/communicator.h"
 #include "framework/dist/world.h"
 #include "framework/train/device.h"

@@ -1,10 +1,8 @@
 #pragma once
-/// The recipe's `ddp:` section.
-#include <yaml-cpp/yaml.h>
-
+/// How DistributedDataParallel buckets and reduces gradients. A plain struct:
+/// the recipe's `ddp:` section is read into it by options_schema.h, which a
+/// user of the DDP module alone need not include.
 #include <string>
-
-#include "framework/recipe/schema.h"
 
 namespace tandem::ddp {
 
@@ -15,8 +13,5 @@ struct DdpOptions {
   bool find_unused_parameters = false;  ///< after forward, mark parameters the graph skips as ready
   std::string comm_hook = "allreduce";  ///< what a full bucket does: allreduce, fp16 or bf16 (comm_hook.h)
 };
-
-recipe::Section ddp_schema();
-DdpOptions ddp_options_from(const YAML::Node& resolved_ddp_section);
 
 }  // namespace tandem::ddp

@@ -1,4 +1,4 @@
-#include "framework/ddp/options.h"
+#include "framework/ddp/options_schema.h"
 
 #include "framework/ddp/comm_hook_registry.h"
 
