@@ -5,11 +5,35 @@
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
 #include <thread>
 
 #include "framework/core/error.h"
 
 namespace tandem::launch {
+
+namespace {
+
+/// What a group spread over several hosts needs: each host a distinct index
+/// below nnodes, and one port that every host dials.
+void add_multi_host_rules(recipe::Section& s) {
+  s.rule([](const YAML::Node& l) -> std::optional<recipe::Section::Problem> {
+    const int nnodes = l["nnodes"].as<int>(), node_rank = l["node_rank"].as<int>();
+    if (node_rank < nnodes) return std::nullopt;
+    return recipe::Section::Problem{
+        "node_rank", fmt::format("expected a host index below launch.nnodes={}, got {}", nnodes, node_rank)};
+  });
+  s.rule([](const YAML::Node& l) -> std::optional<recipe::Section::Problem> {
+    const int nnodes = l["nnodes"].as<int>();
+    if (nnodes == 1 || l["master_port"].as<int>() != 0) return std::nullopt;
+    return recipe::Section::Problem{
+        "master_port", fmt::format("expected a fixed port when launch.nnodes={} (every host must dial the same "
+                                   "one), got 0; set launch.master_port or pass --master-port",
+                                   nnodes)};
+  });
+}
+
+}  // namespace
 
 recipe::Section launch_schema(const std::vector<std::string>& backends) {
   using recipe::Type;
@@ -40,6 +64,7 @@ recipe::Section launch_schema(const std::vector<std::string>& backends) {
       .def(0)
       .min(0)
       .max(1000);
+  add_multi_host_rules(s);
   return s;
 }
 

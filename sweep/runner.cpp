@@ -18,7 +18,7 @@
 
 #include "framework/core/atomic_file.h"
 #include "launch/signal_guard.h"
-#include "launch/worker_process.h"
+#include "launch/child_process.h"
 
 namespace tandem::sweep {
 namespace {

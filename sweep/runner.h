@@ -26,9 +26,10 @@ struct PointOutcome {
   int signal = 0;        ///< the sweep itself was interrupted by this signal
 };
 
-/// Runs `argv` with stdout and stderr in `log_file`, waiting for it to end
-/// (launch::spawn_child: it inherits no other descriptor of ours). The child
-/// gets SIGTERM when this process dies (PR_SET_PDEATHSIG). SIGINT and SIGTERM
+/// Runs `argv` with stdout and stderr in `log_file`, waiting for it to end.
+/// It starts as the launcher's workers do (launch::spawn_child,
+/// launch/child_process.h): it inherits no other descriptor of ours, and gets
+/// SIGTERM when this process dies (PR_SET_PDEATHSIG). SIGINT and SIGTERM
 /// sent to this process are passed on to it; PointOutcome::signal says so.
 PointOutcome run_child(const std::vector<std::string>& argv, const std::filesystem::path& log_file);
 

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <functional>
+#include <optional>
 
 #include "framework/core/atomic_file.h"
 #include "framework/core/blas_check.h"
@@ -13,26 +15,132 @@
 #include "framework/train/checkpoint_files.h"
 #include "launch/launch_options.h"
 #include "launch/launcher.h"
+#include "launch/restarts.h"
 #include "launch/store_token.h"
 #include "tools/commands.h"
 #include "tools/recipe_schema.h"
 
 namespace tandem::cli {
+namespace {
+
+struct LaunchArgs {
+  std::string recipe;
+  std::vector<std::string> overrides;
+  std::string nproc;  ///< as typed: N, cpu, gpu or auto
+  std::string master_addr;
+  int master_port = -1;
+  std::string run_dir;
+  std::string resume;
+  int max_restarts = -1;
+  int nnodes = 0;
+  int node_rank = -1;
+};
+
+/// With --resume: the newest checkpoint of that run directory (bad input when
+/// there is none, before anything starts); the recipe defaults to its config.
+std::optional<std::filesystem::path> take_resume(LaunchArgs& args, std::vector<std::string>& overrides) {
+  if (args.resume.empty()) {
+    if (args.recipe.empty()) throw BadInput("launch needs a recipe file (or --resume RUN_DIR)");
+    return std::nullopt;
+  }
+  auto checkpoint = resolve_checkpoint(args.resume);
+  if (!args.run_dir.empty() && !std::filesystem::equivalent(args.run_dir, args.resume)) {
+    throw BadInput("--run-dir and --resume name different directories; --resume continues a run in place");
+  }
+  args.run_dir = args.resume;
+  // `tandem launch --resume DIR key=value`: the first override lands in the recipe slot.
+  if (args.recipe.find('=') != std::string::npos && !std::filesystem::exists(args.recipe)) {
+    overrides.insert(overrides.begin(), args.recipe);
+    args.recipe.clear();
+  }
+  if (args.recipe.empty()) args.recipe = (std::filesystem::path(args.resume) / "config.yaml").string();
+  return checkpoint;
+}
+
+/// Flags are overrides too, so they are validated and recorded like any key.
+void add_flag_overrides(const LaunchArgs& args, std::vector<std::string>& overrides) {
+  if (!args.nproc.empty()) {
+    const int gpus = dist::visible_gpus(), cores = launch::usable_cpu_cores();
+    const int n = launch::workers_per_node(args.nproc, cores, gpus);
+    if (args.nproc == "cpu" || args.nproc == "gpu" || args.nproc == "auto") {
+      log_info("launch", "--nproc-per-node {}: {} worker{} ({} CPU core{}, {} GPU{})", args.nproc, n,
+               n == 1 ? "" : "s", cores, cores == 1 ? "" : "s", gpus, gpus == 1 ? "" : "s");
+    }
+    overrides.push_back(fmt::format("launch.nproc_per_node={}", n));
+  }
+  if (!args.master_addr.empty()) overrides.push_back("launch.master_addr=" + args.master_addr);
+  if (args.master_port >= 0) overrides.push_back(fmt::format("launch.master_port={}", args.master_port));
+  if (args.max_restarts >= 0) overrides.push_back(fmt::format("launch.max_restarts={}", args.max_restarts));
+  if (args.nnodes > 0) overrides.push_back(fmt::format("launch.nnodes={}", args.nnodes));
+  if (args.node_rank >= 0) overrides.push_back(fmt::format("launch.node_rank={}", args.node_rank));
+}
+
+/// The group of `tandem train` workers for the run directory, as the recipe's launch: section says.
+launch::WorkerGroupSpec group_spec(const launch::LaunchOptions& options, const RunDir& run_dir) {
+  launch::WorkerGroupSpec spec;
+  spec.nproc_per_node = options.nproc_per_node;
+  spec.nnodes = options.nnodes;
+  spec.node_rank = options.node_rank;
+  spec.master_addr = options.master_addr;
+  spec.master_port = options.master_port;
+  spec.argv = {self_executable(), "train", run_dir.config().string(), "--run-dir", run_dir.root().string()};
+  spec.logs_dir = run_dir.logs();
+  return spec;
+}
+
+/// After a failure, the run's newest intact checkpoint; none yet: from the beginning.
+std::function<std::optional<std::filesystem::path>()> newest_checkpoint_of(const RunDir& run_dir) {
+  return [root = run_dir.root()]() -> std::optional<std::filesystem::path> {
+    try {
+      return resolve_checkpoint(root);
+    } catch (const BadInput&) {
+      return std::nullopt;
+    }
+  };
+}
+
+int launch_recipe(LaunchArgs args) {
+  auto overrides = args.overrides;
+  const std::optional<std::filesystem::path> checkpoint = take_resume(args, overrides);
+  add_flag_overrides(args, overrides);
+  auto recipe = load_recipe(args.recipe, overrides);
+  warn_if_reference_blas();
+  if (recipe.sweep && std::getenv("TANDEM_SWEEP") == nullptr) {
+    log_info("launch", "the recipe's sweep: block is run by `tandem sweep`; launch trains its base point");
+  }
+
+  const RunDir run_dir = args.run_dir.empty() ? RunDir::fresh_default(recipe.name) : RunDir(args.run_dir);
+  run_dir.create();
+  write_file_atomically(run_dir.config(), recipe::to_yaml(recipe.config));
+
+  const auto options = launch::launch_options_from(recipe.config["launch"]);
+  const launch::WorkerGroupSpec spec = group_spec(options, run_dir);
+  log_info("launch", "{} worker{} for {}{}; run directory {}", spec.nproc_per_node,
+           spec.nproc_per_node == 1 ? "" : "s", args.recipe,
+           spec.nnodes > 1 ? fmt::format(" on host {} of {}", spec.node_rank, spec.nnodes) : std::string(),
+           run_dir.root().string());
+  if (spec.nnodes > 1 && std::getenv(launch::kStoreTokenEnv) == nullptr) {
+    log_warn("launch", "{} is not set: with several hosts every launcher must be given the same token, so this "
+             "job runs without one and a worker of another job dialling port {} would not be told apart",
+             launch::kStoreTokenEnv, spec.master_port);
+  }
+  launch::RestartPolicy restarts;
+  restarts.max_restarts = options.max_restarts;
+  restarts.resume_from = checkpoint;
+  restarts.newest_checkpoint = newest_checkpoint_of(run_dir);
+  const launch::LaunchResult result = launch::run_with_restarts(spec, restarts);
+  if (result.exit_code == kExitPreempted) {
+    log_warn("launch", "pre-empted: checkpoint written; continue with: tandem launch --resume {}",
+             run_dir.root().string());
+  }
+  if (result.exit_code == 0) log_info("launch", "done; run directory {}", run_dir.root().string());
+  return result.exit_code;
+}
+
+}  // namespace
 
 void add_launch_command(CLI::App& app, Action& action) {
-  struct Args {
-    std::string recipe;
-    std::vector<std::string> overrides;
-    std::string nproc;  ///< as typed: N, cpu, gpu or auto
-    std::string master_addr;
-    int master_port = -1;
-    std::string run_dir;
-    std::string resume;
-    int max_restarts = -1;
-    int nnodes = 0;
-    int node_rank = -1;
-  };
-  auto args = std::make_shared<Args>();
+  auto args = std::make_shared<LaunchArgs>();
   auto* cmd = app.add_subcommand("launch", "Validate a recipe and train it with one worker process per rank.");
   cmd->add_option("recipe", args->recipe, "Recipe file (YAML); with --resume, default RUN_DIR/config.yaml");
   cmd->add_option("overrides", args->overrides, "Overrides as key.path=value, e.g. optim.lr=0.004 trainer.epochs=2");
@@ -53,108 +161,7 @@ void add_launch_command(CLI::App& app, Action& action) {
       ->check(CLI::Range(0, 1000));
   cmd->add_option("--resume", args->resume,
                   "Continue the run in this directory from its newest complete checkpoint (overrides still apply)");
-  cmd->callback([&action, args] {
-    action = [args] {
-      // Flags are overrides too, so they are validated and recorded like any key.
-      auto overrides = args->overrides;
-      std::optional<std::filesystem::path> checkpoint;
-      if (!args->resume.empty()) {
-        checkpoint = resolve_checkpoint(args->resume);  // none: bad input, before anything starts
-        if (!args->run_dir.empty() && !std::filesystem::equivalent(args->run_dir, args->resume)) {
-          throw BadInput("--run-dir and --resume name different directories; --resume continues a run in place");
-        }
-        args->run_dir = args->resume;
-        // `tandem launch --resume DIR key=value`: the first override lands in the recipe slot.
-        if (args->recipe.find('=') != std::string::npos && !std::filesystem::exists(args->recipe)) {
-          overrides.insert(overrides.begin(), args->recipe);
-          args->recipe.clear();
-        }
-        if (args->recipe.empty()) args->recipe = (std::filesystem::path(args->resume) / "config.yaml").string();
-      } else if (args->recipe.empty()) {
-        throw BadInput("launch needs a recipe file (or --resume RUN_DIR)");
-      }
-      if (!args->nproc.empty()) {
-        const int gpus = dist::visible_gpus(), cores = launch::usable_cpu_cores();
-        const int n = launch::workers_per_node(args->nproc, cores, gpus);
-        if (args->nproc == "cpu" || args->nproc == "gpu" || args->nproc == "auto") {
-          log_info("launch", "--nproc-per-node {}: {} worker{} ({} CPU core{}, {} GPU{})", args->nproc, n,
-                   n == 1 ? "" : "s", cores, cores == 1 ? "" : "s", gpus, gpus == 1 ? "" : "s");
-        }
-        overrides.push_back(fmt::format("launch.nproc_per_node={}", n));
-      }
-      if (!args->master_addr.empty()) overrides.push_back("launch.master_addr=" + args->master_addr);
-      if (args->master_port >= 0) overrides.push_back(fmt::format("launch.master_port={}", args->master_port));
-      if (args->max_restarts >= 0) overrides.push_back(fmt::format("launch.max_restarts={}", args->max_restarts));
-      if (args->nnodes > 0) overrides.push_back(fmt::format("launch.nnodes={}", args->nnodes));
-      if (args->node_rank >= 0) overrides.push_back(fmt::format("launch.node_rank={}", args->node_rank));
-      auto recipe = load_recipe(args->recipe, overrides);
-      warn_if_reference_blas();
-      if (recipe.sweep && std::getenv("TANDEM_SWEEP") == nullptr) {
-        log_info("launch", "the recipe's sweep: block is run by `tandem sweep`; launch trains its base point");
-      }
-
-      const RunDir run_dir = args->run_dir.empty() ? RunDir::fresh_default(recipe.name) : RunDir(args->run_dir);
-      run_dir.create();
-      write_file_atomically(run_dir.config(), recipe::to_yaml(recipe.config));
-
-      const auto options = launch::launch_options_from(recipe.config["launch"]);
-      if (options.node_rank >= options.nnodes) {
-        throw BadInput(fmt::format("{}: launch.node_rank: expected a host index below launch.nnodes={}, got {}",
-                                   recipe.file, options.nnodes, options.node_rank));
-      }
-      if (options.nnodes > 1 && options.master_port == 0) {
-        throw BadInput(fmt::format("{}: launch.master_port: expected a fixed port when launch.nnodes={} (every host "
-                                   "must dial the same one), got 0; pass --master-port",
-                                   recipe.file, options.nnodes));
-      }
-      launch::WorkerGroupSpec spec;
-      spec.nproc_per_node = options.nproc_per_node;
-      spec.nnodes = options.nnodes;
-      spec.node_rank = options.node_rank;
-      spec.master_addr = options.master_addr;
-      spec.master_port = options.master_port;
-      log_info("launch", "{} worker{} for {}{}; run directory {}", spec.nproc_per_node,
-               spec.nproc_per_node == 1 ? "" : "s", args->recipe,
-               spec.nnodes > 1 ? fmt::format(" on host {} of {}", spec.node_rank, spec.nnodes) : std::string(),
-               run_dir.root().string());
-      if (spec.nnodes > 1 && std::getenv(launch::kStoreTokenEnv) == nullptr) {
-        log_warn("launch", "{} is not set: with several hosts every launcher must be given the same token, so this "
-                 "job runs without one and a worker of another job dialling port {} would not be told apart",
-                 launch::kStoreTokenEnv, spec.master_port);
-      }
-      launch::LaunchResult result;
-      for (int attempt = 0;; ++attempt) {
-        spec.argv = {self_executable(), "train", run_dir.config().string(), "--run-dir", run_dir.root().string()};
-        if (checkpoint) {
-          spec.argv.insert(spec.argv.end(), {"--resume", checkpoint->string()});
-          log_info("launch", "resuming from {}", checkpoint->string());
-        }
-        // With restarts, every attempt keeps its own logs.
-        spec.logs_dir = options.max_restarts > 0 ? run_dir.logs() / fmt::format("attempt_{}", attempt) : run_dir.logs();
-        spec.env["TANDEM_RESTART_COUNT"] = std::to_string(attempt);
-        spec.env["TORCHELASTIC_RESTART_COUNT"] = std::to_string(attempt);  // torchrun's name for it
-        spec.env["TORCHELASTIC_MAX_RESTARTS"] = std::to_string(options.max_restarts);
-        result = launch::run_workers(spec);
-        if (result.exit_code == kExitPreempted) {
-          log_warn("launch", "pre-empted: checkpoint written; continue with: tandem launch --resume {}",
-                   run_dir.root().string());
-          break;
-        }
-        const bool worker_failed = result.failure.has_value() || result.timed_out;
-        if (result.exit_code == 0 || !worker_failed || attempt >= options.max_restarts) break;
-        checkpoint.reset();
-        try {
-          checkpoint = resolve_checkpoint(run_dir.root());
-        } catch (const BadInput&) {
-          // No checkpoint yet: the next attempt starts from the beginning.
-        }
-        log_warn("launch", "restart {}/{} after the failure above, from {}", attempt + 1, options.max_restarts,
-                 checkpoint ? checkpoint->string() : std::string("the beginning (no checkpoint yet)"));
-      }
-      if (result.exit_code == 0) log_info("launch", "done; run directory {}", run_dir.root().string());
-      return result.exit_code;
-    };
-  });
+  cmd->callback([&action, args] { action = [args] { return launch_recipe(*args); }; });
 }
 
 }  // namespace tandem::cli

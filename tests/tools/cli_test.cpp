@@ -63,6 +63,34 @@ class Cli : public ::testing::Test {
   fs::path dir_;
 };
 
+TEST_F(Cli, ValidateReportsTheMultiHostMistakesWithFileLineAndKey) {
+  // tiny_recipe with its launch: line replaced by a section for three hosts with two mistakes.
+  std::ifstream tiny(tiny_recipe());
+  std::stringstream text;
+  text << tiny.rdbuf();
+  const auto recipe = (fs::path(dir_) / "hosts.yaml").string();
+  std::ofstream(recipe) << text.str().substr(0, text.str().find("launch:")) << "launch:\n  nnodes: 3\n  node_rank: 3\n";
+  auto r = tandem("validate " + recipe);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find(recipe + ":7:14: launch.node_rank: expected a host index below launch.nnodes=3, got 3"),
+            std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(recipe + ":6:3: launch.master_port: expected a fixed port when launch.nnodes=3 (every "
+                          "host must dial the same one), got 0"),
+            std::string::npos) << r.output;
+  // Flags are overrides, named as such; launch rejects the same before it makes a run directory.
+  auto flags = tandem("validate " + tiny_recipe() + " launch.nnodes=2 launch.master_port=29500 launch.node_rank=2");
+  EXPECT_EQ(flags.exit_code, 2) << flags.output;
+  EXPECT_NE(flags.output.find("override 'launch.node_rank=2': launch.node_rank: expected a host index below "
+                              "launch.nnodes=2, got 2"),
+            std::string::npos) << flags.output;
+  const auto run_dir = fs::path(dir_) / "run";
+  auto launch = tandem("launch --nnodes 2 --node-rank 0 --run-dir " + run_dir.string() + " " + tiny_recipe());
+  EXPECT_EQ(launch.exit_code, 2) << launch.output;
+  EXPECT_NE(launch.output.find("launch.master_port: expected a fixed port when launch.nnodes=2"), std::string::npos)
+      << launch.output;
+  EXPECT_FALSE(fs::exists(run_dir)) << "nothing was started";
+}
+
 TEST_F(Cli, HelpOnEverySubcommand) {
   for (const char* cmd : {"", "launch", "train", "validate", "sample", "eval", "ngram"}) {
     auto r = tandem(std::string(cmd) + " --help");
