@@ -30,7 +30,8 @@ endfunction()
 # tandem_add_library(NAME [TORCH] SOURCES ... DEPS ...)
 # TORCH: the target uses LibTorch and gets the shared precompiled header.
 # Builds tandem_<name> with alias tandem::<name>, headers found from the repo root
-# (#include "framework/core/error.h") in the build and from include/ once installed.
+# (#include "framework/core/error.h") in the build and from include/ once installed
+# (the public ones: tandem_public_headers).
 function(tandem_add_library name)
   cmake_parse_arguments(ARG "TORCH" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
   add_library(tandem_${name} STATIC ${ARG_SOURCES})
@@ -49,9 +50,21 @@ function(tandem_add_library name)
   endif()
   install(TARGETS tandem_${name} EXPORT TandemTargets
     ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+endfunction()
+
+# tandem_public_headers(HEADER...)
+# Installs these headers of the current folder (paths relative to it) under
+# include/tandem/<folder>/, where a user project finds them as in the tree
+# (#include "framework/train/model.h"). Only the headers listed are installed:
+# the rest are internal (a c10d backend, a wire format, the trainer's helpers)
+# and may change freely. A public header may include only public headers;
+# tests/install/check_headers.sh checks the installed set.
+function(tandem_public_headers)
   file(RELATIVE_PATH rel ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_SOURCE_DIR})
-  install(DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/tandem/${rel}
-    FILES_MATCHING PATTERN "*.h")
+  foreach(header IN LISTS ARGN)
+    get_filename_component(dir "${header}" DIRECTORY)
+    install(FILES ${header} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/tandem/${rel}/${dir})
+  endforeach()
 endfunction()
 
 # A library whose objects register themselves (models, datasets) must be linked
