@@ -1,5 +1,6 @@
 #pragma once
-/// The `tandem` command line: launch | train | validate | sample | eval.
+/// The `tandem` command line: launch | train | validate | export | sample | eval | predict | sweep |
+/// report | probe.
 /// Models and datasets are whatever the executable links (they register
 /// themselves), so a user's own executable gets the same commands.
 
