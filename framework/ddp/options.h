@@ -11,7 +11,7 @@ struct DdpOptions {
   double first_bucket_mb = 1.0;  ///< the first bucket is small so communication starts early
   bool broadcast_buffers = true; ///< copy rank 0's buffers to every rank before each forward
   bool find_unused_parameters = false;  ///< after forward, mark parameters the graph skips as ready
-  std::string comm_hook = "allreduce";  ///< what a full bucket does: allreduce, fp16 or bf16 (comm_hook.h)
+  std::string comm_hook = "allreduce";  ///< what a full bucket does: a registered hook (comm_hook_registry.h)
 };
 
 }  // namespace tandem::ddp
