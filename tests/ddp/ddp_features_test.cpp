@@ -8,6 +8,7 @@
 
 #include "framework/core/error.h"
 #include "framework/ddp/distributed_data_parallel.h"
+#include "framework/ddp/options_schema.h"
 #include "framework/ddp/options.h"
 #include "tests/support/ddp_options.h"
 #include "tests/support/recipe_problems.h"
