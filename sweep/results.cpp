@@ -24,8 +24,11 @@ std::string number(double v) { return fmt::format("{:.6g}", v); }
 }  // namespace
 
 bool lower_is_better(const std::string& metric) {
-  return metric.find("loss") != std::string::npos || metric == "val_ibs" || metric == "val_inbll" ||
-         metric == "ibs" || metric == "inbll";
+  // Losses, the language-model scores (negative log-likelihood, bits per
+  // character, perplexity) and the survival scores (Brier, binomial log-loss).
+  const std::string name = metric.rfind("val_", 0) == 0 ? metric.substr(4) : metric;
+  return name.find("loss") != std::string::npos || name == "nll" || name == "bpc" || name == "perplexity" ||
+         name == "ibs" || name == "inbll";
 }
 
 RunSummary summarize_run(const std::filesystem::path& run_dir) {

@@ -19,6 +19,65 @@
 
 namespace tandem::cli {
 
+namespace {
+
+/// The rank's device, current before the world is joined: it decides the
+/// backend, and a GPU must be current before the process group's CUDA work.
+torch::Device take_device(const TrainerOptions& trainer, const dist::World& world) {
+  const torch::Device device = resolve_device(trainer.device, device_context(world.local_rank, world.local_world_size));
+  make_current(device);
+  if (trainer.deterministic) use_deterministic_algorithms();
+  if (device.is_cuda()) log_info("train", "rank {}: {}", world.rank, device.str());
+  return device;
+}
+
+std::unique_ptr<dist::Communicator> join_world(const YAML::Node& cfg, const dist::World& world,
+                                               const torch::Device& device) {
+  const auto launch = launch::launch_options_from(cfg["launch"]);
+  dist::DistOptions dist_options;
+  dist_options.backend = launch.backend;
+  dist_options.cuda_device = device.is_cuda() ? device.index() : -1;
+  dist_options.timeout = std::chrono::milliseconds(static_cast<int64_t>(launch.timeout_s * 1000));
+  return dist::connect(world, dist_options);
+}
+
+/// Batch size and learning rate for the world actually joined.
+void scale_for_world(TrainerOptions& trainer, OptimOptions& optim, int world_size, const RankZero& rank_zero) {
+  const ResolvedScaling scaling = resolve_scaling(trainer, optim, world_size);
+  if (scaling.lr_factor != 1.0 || trainer.global_batch_size > 0) {
+    rank_zero.info("train", "scaled for {} workers: {}{}", world_size, scaling.describe(),
+                   scaling.lr_factor != 1.0 ? fmt::format(" (lr {:g} x {:g}, {} scaling from {} worker{})", optim.lr,
+                                                          scaling.lr_factor, to_string(optim.lr_scaling), optim.lr_base_workers,
+                                                          optim.lr_base_workers == 1 ? "" : "s")
+                                            : std::string());
+  }
+  trainer.batch_size = scaling.batch_size;
+  optim.lr = scaling.lr;
+}
+
+/// Rank 0's run directory, created with the resolved config in it.
+std::optional<RunDir> open_run_dir(const recipe::Resolved& recipe, const std::optional<std::filesystem::path>& arg,
+                                   const RankZero& rank_zero) {
+  if (!rank_zero.active()) return std::nullopt;
+  RunDir run_dir = arg ? RunDir(*arg) : RunDir::fresh_default(recipe.name);
+  run_dir.create();
+  write_file_atomically(run_dir.config(), recipe::to_yaml(recipe.config));
+  rank_zero.info("train", "run directory {}", run_dir.root().string());
+  return run_dir;
+}
+
+void print_samples(Model& model, const TrainerOptions& trainer, const RankZero& rank_zero) {
+  auto* generator = dynamic_cast<TextGenerator*>(&model);
+  if (!rank_zero.active() || generator == nullptr || trainer.samples_at_end <= 0) return;
+  GenerateOptions g;
+  g.count = static_cast<int>(trainer.samples_at_end);
+  g.seed = trainer.seed;
+  rank_zero.info("sample", "{} generated names:", g.count);
+  for (const auto& name : generator->generate(g)) rank_zero.info("sample", "  {}", name);
+}
+
+}  // namespace
+
 int run_training(const recipe::Resolved& recipe, const std::optional<std::filesystem::path>& run_dir_arg,
                  const std::optional<std::filesystem::path>& resume) {
   const YAML::Node& cfg = recipe.config;
@@ -32,39 +91,11 @@ int run_training(const recipe::Resolved& recipe, const std::optional<std::filesy
   if (rank_zero.active() && std::getenv("TANDEM_LAUNCHED") == nullptr) warn_if_reference_blas();
 
   TrainerOptions trainer = trainer_options_from(cfg["trainer"]);
-  // The device first: it decides the backend, and a GPU must be current
-  // before the process group's CUDA work starts.
-  const torch::Device device = resolve_device(trainer.device, device_context(world.local_rank, world.local_world_size));
-  make_current(device);
-  if (trainer.deterministic) use_deterministic_algorithms();
-  if (device.is_cuda()) log_info("train", "rank {}: {}", world.rank, device.str());
-
-  const auto launch = launch::launch_options_from(cfg["launch"]);
-  dist::DistOptions dist_options;
-  dist_options.backend = launch.backend;
-  dist_options.cuda_device = device.is_cuda() ? device.index() : -1;
-  dist_options.timeout = std::chrono::milliseconds(static_cast<int64_t>(launch.timeout_s * 1000));
-  auto comm = dist::connect(world, dist_options);
-
+  const torch::Device device = take_device(trainer, world);
+  auto comm = join_world(cfg, world, device);
   OptimOptions optim = optim_options_from(cfg["optim"]);
-  // Scaling rules resolve against the world actually joined.
-  const ResolvedScaling scaling = resolve_scaling(trainer, optim, world.world_size);
-  if (scaling.lr_factor != 1.0 || trainer.global_batch_size > 0) {
-    rank_zero.info("train", "scaled for {} workers: {}{}", world.world_size, scaling.describe(),
-                   scaling.lr_factor != 1.0 ? fmt::format(" (lr {:g} x {:g}, {} scaling from {} worker{})", optim.lr,
-                                                          scaling.lr_factor, to_string(optim.lr_scaling), optim.lr_base_workers,
-                                                          optim.lr_base_workers == 1 ? "" : "s")
-                                            : std::string());
-  }
-  trainer.batch_size = scaling.batch_size;
-  optim.lr = scaling.lr;
-  std::optional<RunDir> run_dir;
-  if (rank_zero.active()) {
-    run_dir = run_dir_arg ? RunDir(*run_dir_arg) : RunDir::fresh_default(recipe.name);
-    run_dir->create();
-    write_file_atomically(run_dir->config(), recipe::to_yaml(cfg));
-    rank_zero.info("train", "run directory {}", run_dir->root().string());
-  }
+  scale_for_world(trainer, optim, world.world_size, rank_zero);
+  std::optional<RunDir> run_dir = open_run_dir(recipe, run_dir_arg, rank_zero);
 
   torch::manual_seed(trainer.seed);  // same initial weights on every rank (rank 0's are broadcast anyway)
   DataSplits data = load_dataset(cfg["data"]);
@@ -94,18 +125,8 @@ int run_training(const recipe::Resolved& recipe, const std::optional<std::filesy
   setup.resume_from = checkpoint;
   setup.restart_count = world.restart_count;
   setup.device = device;
-  Trainer t(std::move(setup));
-  TrainResult result = t.fit();
-  if (result.preempted) return kExitPreempted;
-
-  auto* generator = dynamic_cast<TextGenerator*>(model.get());
-  if (rank_zero.active() && generator != nullptr && trainer.samples_at_end > 0) {
-    GenerateOptions g;
-    g.count = static_cast<int>(trainer.samples_at_end);
-    g.seed = trainer.seed;
-    rank_zero.info("sample", "{} generated names:", g.count);
-    for (const auto& name : generator->generate(g)) rank_zero.info("sample", "  {}", name);
-  }
+  if (Trainer(std::move(setup)).fit().preempted) return kExitPreempted;
+  print_samples(*model, trainer, rank_zero);
   return 0;
 }
 

@@ -11,52 +11,11 @@
 
 namespace tandem {
 
-recipe::Section trainer_schema() {
+namespace {
+
+/// target, early_stopping and best_checkpoint: what the trainer's watchers read.
+void add_watcher_sections(recipe::Section& s) {
   using recipe::Type;
-  recipe::Section s("The training loop.");
-  s.add("epochs", Type::kInt, "Passes over the training split.").def(1).min(1);
-  s.add("max_steps", Type::kInt, "Stop after this many optimizer steps in all (0: no limit).").def(0).min(0);
-  s.add("batch_size", Type::kInt, "Samples per worker per step; the global batch is this times the world size.")
-      .def(32)
-      .min(1);
-  s.add("accumulate_steps", Type::kInt,
-        "Micro-batches per optimizer step: gradients of batch_size x accumulate_steps samples, one allreduce.")
-      .def(1)
-      .min(1);
-  s.add("seed", Type::kInt, "Seed for initialisation, shuffling and dropout.").def(0).min(0);
-  s.add("log_every", Type::kInt, "Steps between progress lines and metrics records.").def(10).min(1);
-  s.add("checkpoint_every", Type::kInt, "Steps between checkpoints (0: only at the end).").def(0).min(0);
-  s.add("keep_checkpoints", Type::kInt, "How many of the newest checkpoints to keep.").def(2).min(1);
-  s.add("grad_clip", Type::kFloat, "Clip the global gradient norm to this value (0: off).").def(0.0).min(0);
-  s.add("validate", Type::kBool, "Evaluate on the validation split after every epoch.").def(true);
-  s.add("val_batch_size", Type::kInt, "Samples per worker per validation batch.").def(1024).min(1);
-  s.add("samples_at_end", Type::kInt, "For text models: how many samples to print after training.").def(10).min(0);
-  s.add("global_batch_size", Type::kInt,
-        "Keep the global batch constant: batch_size = this / (workers x accumulate_steps) (0: off, batch_size "
-        "is per worker).")
-      .def(0)
-      .min(0);
-  s.add("val_every", Type::kInt, "Also validate every this many steps inside an epoch (0: at epoch ends only).")
-      .def(0)
-      .min(0);
-  s.add("val_samples", Type::kInt, "Validate on the first this many samples of the validation split (cheaper "
-                                   "frequent validations, as Lightning's limit_val_batches); 0: all of it.")
-      .def(0)
-      .min(0);
-  s.add("device", Type::kString,
-        "Where each worker computes: auto (its own GPU, cuda:LOCAL_RANK, when GPUs are visible, else the CPU), "
-        "cpu, cuda, or cuda:N (that GPU for every rank).")
-      .def(std::string("auto"));
-  s.add("precision", Type::kChoice,
-        "32: float32. bf16-mixed: forward and loss under bfloat16 autocast, float32 weights and optimizer. "
-        "16-mixed: float16 autocast with dynamic loss scaling (CUDA only), skipped steps logged.")
-      .choices({"32", "bf16-mixed", "16-mixed"})
-      .def(std::string("32"));
-  s.add("deterministic", Type::kBool,
-        "Deterministic algorithms only, as Lightning's deterministic=True: on a GPU, a resumed run then ends "
-        "bit for bit where an uninterrupted one ends (cuDNN and cuBLAS otherwise may not repeat themselves); "
-        "an operation without a deterministic implementation is an error naming it.")
-      .def(false);
   auto& target = s.section("target", "Record when a metric first reaches a value, and optionally stop there.");
   target.add("metric", Type::kString, "`loss` (logged training loss) or `val_<name>`, e.g. val_loss.").optional();
   target.add("value", Type::kFloat, "The value to reach.").optional();
@@ -77,6 +36,11 @@ recipe::Section trainer_schema() {
   best.add("mode", Type::kChoice, "min: lower is better; max: higher is better.")
       .choices({"min", "max"})
       .def(std::string("min"));
+}
+
+/// Checks across keys: a target names a metric the run reports, the device
+/// is well formed, and watchers of validation metrics need validation.
+void add_trainer_rules(recipe::Section& s) {
   s.rule([](const YAML::Node& t) -> std::optional<recipe::Section::Problem> {
     const YAML::Node target = t["target"];
     if (!target["metric"]) return std::nullopt;
@@ -126,6 +90,58 @@ recipe::Section trainer_schema() {
       return std::nullopt;
     });
   }
+}
+
+}  // namespace
+
+recipe::Section trainer_schema() {
+  using recipe::Type;
+  recipe::Section s("The training loop.");
+  s.add("epochs", Type::kInt, "Passes over the training split.").def(1).min(1);
+  s.add("max_steps", Type::kInt, "Stop after this many optimizer steps in all (0: no limit).").def(0).min(0);
+  s.add("batch_size", Type::kInt, "Samples per worker per step; the global batch is this times the world size.")
+      .def(32)
+      .min(1);
+  s.add("accumulate_steps", Type::kInt,
+        "Micro-batches per optimizer step: gradients of batch_size x accumulate_steps samples, one allreduce.")
+      .def(1)
+      .min(1);
+  s.add("seed", Type::kInt, "Seed for initialisation, shuffling and dropout.").def(0).min(0);
+  s.add("log_every", Type::kInt, "Steps between progress lines and metrics records.").def(10).min(1);
+  s.add("checkpoint_every", Type::kInt, "Steps between checkpoints (0: only at the end).").def(0).min(0);
+  s.add("keep_checkpoints", Type::kInt, "How many of the newest checkpoints to keep.").def(2).min(1);
+  s.add("grad_clip", Type::kFloat, "Clip the global gradient norm to this value (0: off).").def(0.0).min(0);
+  s.add("validate", Type::kBool, "Evaluate on the validation split after every epoch.").def(true);
+  s.add("val_batch_size", Type::kInt, "Samples per worker per validation batch.").def(1024).min(1);
+  s.add("samples_at_end", Type::kInt, "For text models: how many samples to print after training.").def(10).min(0);
+  s.add("global_batch_size", Type::kInt,
+        "Keep the global batch constant: batch_size = this / (workers x accumulate_steps) (0: off, batch_size "
+        "is per worker).")
+      .def(0)
+      .min(0);
+  s.add("val_every", Type::kInt, "Also validate every this many steps inside an epoch (0: at epoch ends only).")
+      .def(0)
+      .min(0);
+  s.add("val_samples", Type::kInt, "Validate on the first this many samples of the validation split (cheaper "
+                                   "frequent validations, as Lightning's limit_val_batches); 0: all of it.")
+      .def(0)
+      .min(0);
+  s.add("device", Type::kString,
+        "Where each worker computes: auto (its own GPU, cuda:LOCAL_RANK, when GPUs are visible, else the CPU), "
+        "cpu, cuda, or cuda:N (that GPU for every rank).")
+      .def(std::string("auto"));
+  s.add("precision", Type::kChoice,
+        "32: float32. bf16-mixed: forward and loss under bfloat16 autocast, float32 weights and optimizer. "
+        "16-mixed: float16 autocast with dynamic loss scaling (CUDA only), skipped steps logged.")
+      .choices({"32", "bf16-mixed", "16-mixed"})
+      .def(std::string("32"));
+  s.add("deterministic", Type::kBool,
+        "Deterministic algorithms only, as Lightning's deterministic=True: on a GPU, a resumed run then ends "
+        "bit for bit where an uninterrupted one ends (cuDNN and cuBLAS otherwise may not repeat themselves); "
+        "an operation without a deterministic implementation is an error naming it.")
+      .def(false);
+  add_watcher_sections(s);
+  add_trainer_rules(s);
   return s;
 }
 

@@ -116,6 +116,16 @@ TEST(Statistics, ConfidenceIntervalUsesStudentsT) {
   EXPECT_DOUBLE_EQ(ci95_half_width({5}), 0.0);
 }
 
+TEST(Results, LossesAndLanguageModelScoresAreBetterLowAccuracyHigh) {
+  for (const char* lower : {"loss", "val_loss", "val_window_loss", "val_nll", "val_bpc", "val_perplexity", "val_ibs",
+                            "inbll"}) {
+    EXPECT_TRUE(lower_is_better(lower)) << lower;
+  }
+  for (const char* higher : {"val_accuracy", "accuracy", "val_c_index", "val_auc"}) {
+    EXPECT_FALSE(lower_is_better(higher)) << higher;
+  }
+}
+
 TEST(Results, AMetricsFileBecomesOneCsvRowWithFinalBestAndTimeToTarget) {
   const fs::path dir = test::make_temp_dir("sweep_results");
   const fs::path run = dir / "points" / "p000-nproc_per_node=2-r0";
