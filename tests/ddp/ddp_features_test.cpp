@@ -273,6 +273,27 @@ TEST(DdpCommHook, TheRecipeCheckKnowsTheRegisteredHooks) {
                   "mean 'bf16'?)");
 }
 
+// One declaration per option: an empty ddp: section reads as DdpOptions' own
+// defaults, and a value reaches its field.
+TEST(DdpOptionsSection, AnEmptySectionIsTheStructsDefaultsAndValuesReachTheirFields) {
+  recipe::Section root;
+  root.adopt("ddp", ddp_schema());
+  const auto empty = recipe::load_text("ddp: {}\n", "r.yaml", {}, root);
+  const DdpOptions read = ddp_options_from(empty.config["ddp"]), defaults;
+  EXPECT_EQ(read.bucket_cap_mb, defaults.bucket_cap_mb);
+  EXPECT_EQ(read.first_bucket_mb, defaults.first_bucket_mb);
+  EXPECT_EQ(read.broadcast_buffers, defaults.broadcast_buffers);
+  EXPECT_EQ(read.find_unused_parameters, defaults.find_unused_parameters);
+  EXPECT_EQ(read.comm_hook, defaults.comm_hook);
+  const auto set = recipe::load_text("ddp: {bucket_cap_mb: 2, find_unused_parameters: true, comm_hook: bf16}\n",
+                                     "r.yaml", {}, root);
+  const DdpOptions o = ddp_options_from(set.config["ddp"]);
+  EXPECT_EQ(o.bucket_cap_mb, 2.0);
+  EXPECT_TRUE(o.find_unused_parameters);
+  EXPECT_EQ(o.comm_hook, "bf16");
+  EXPECT_EQ(o.first_bucket_mb, defaults.first_bucket_mb);
+}
+
 TEST(DdpCommHookDeathTest, ADuplicateNameStopsTheProgram) {
   EXPECT_DEATH(comm_hook_registry().add("fp16", CommHookEntry{make_allreduce_hook}),
                "communication hook 'fp16' is registered twice");
