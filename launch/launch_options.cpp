@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "framework/core/error.h"
+#include "framework/recipe/binding.h"
 
 namespace tandem::launch {
 
@@ -35,50 +36,49 @@ void add_multi_host_rules(recipe::Section& s) {
 
 }  // namespace
 
-recipe::Section launch_schema(const std::vector<std::string>& backends) {
-  using recipe::Type;
-  recipe::Section s("How `tandem launch` starts the workers.");
-  s.add("nproc_per_node", Type::kInt, "Worker processes on this machine (--nproc-per-node).").def(1).min(1).max(1024);
+namespace {
+
+/// Every key of the launch: section, bound to its LaunchOptions field (the
+/// defaults are the struct's). `backends`: those this build supports.
+recipe::Binding<LaunchOptions> launch_bindings(const std::vector<std::string>& backends) {
+  using O = LaunchOptions;
+  recipe::Binding<O> b("How `tandem launch` starts the workers.");
+  b.key("nproc_per_node", &O::nproc_per_node, "Worker processes on this machine (--nproc-per-node).").min(1).max(1024);
   std::vector<std::string> choices{"auto"};
   choices.insert(choices.end(), backends.begin(), backends.end());
-  auto& backend = s.add("backend", Type::kChoice, "Collective backend. auto: NCCL for the gradients of a job on GPUs and Gloo for "
-                        "its CPU tensors, Gloo alone on the CPU; gloo: every tensor through Gloo, CUDA tensors "
-                        "too; nccl: NCCL for CUDA tensors (CUDA builds, GPU jobs), Gloo for the rest.")
-                      .def("auto")
-                      .choices(choices);
+  auto& backend = b.choice("backend", &O::backend,
+                           "Collective backend. auto: NCCL for the gradients of a job on GPUs and Gloo for its CPU "
+                           "tensors, Gloo alone on the CPU; gloo: every tensor through Gloo, CUDA tensors too; nccl: "
+                           "NCCL for CUDA tensors (CUDA builds, GPU jobs), Gloo for the rest.",
+                           choices);
   if (std::find(backends.begin(), backends.end(), "nccl") == backends.end()) {
     backend.unavailable("nccl", "this Tandem is built against a LibTorch without CUDA, so it has no NCCL");
   }
-  s.add("timeout_s", Type::kFloat, "Timeout of the rendezvous and of every collective, in seconds.")
-      .def(300.0)
-      .greater_than(0);
-  s.add("master_addr", Type::kString, "Address of rank 0's store (--master-addr).").def("127.0.0.1");
-  s.add("master_port", Type::kInt, "Port of rank 0's store; 0 picks a free one (--master-port).").def(0).min(0).max(65535);
-  s.add("nnodes", Type::kInt, "Hosts in the job; run the same launch command on each (--nnodes).").def(1).min(1).max(4096);
-  s.add("node_rank", Type::kInt, "This host's index among the hosts, 0 on the host of master_addr (--node-rank).")
-      .def(0)
+  b.key("timeout_s", &O::timeout_s, "Timeout of the rendezvous and of every collective, in seconds.").greater_than(0);
+  b.key("master_addr", &O::master_addr, "Address of rank 0's store (--master-addr).");
+  b.key("master_port", &O::master_port, "Port of rank 0's store; 0 picks a free one (--master-port).").min(0).max(65535);
+  b.key("nnodes", &O::nnodes, "Hosts in the job; run the same launch command on each (--nnodes).").min(1).max(4096);
+  b.key("node_rank", &O::node_rank, "This host's index among the hosts, 0 on the host of master_addr (--node-rank).")
       .min(0);
-  s.add("max_restarts", Type::kInt,
+  b.key("max_restarts", &O::max_restarts,
         "After a worker fails, restart the whole group from the newest checkpoint up to this many times "
         "(--max-restarts).")
-      .def(0)
       .min(0)
       .max(1000);
+  return b;
+}
+
+}  // namespace
+
+recipe::Section launch_schema(const std::vector<std::string>& backends) {
+  recipe::Section s = launch_bindings(backends).schema();
   add_multi_host_rules(s);
   return s;
 }
 
 LaunchOptions launch_options_from(const YAML::Node& n) {
-  LaunchOptions o;
-  o.nproc_per_node = n["nproc_per_node"].as<int>();
-  o.backend = n["backend"].as<std::string>();
-  o.timeout_s = n["timeout_s"].as<double>();
-  o.master_addr = n["master_addr"].as<std::string>();
-  o.master_port = n["master_port"].as<int>();
-  o.max_restarts = n["max_restarts"].as<int>();
-  o.nnodes = n["nnodes"].as<int>();
-  o.node_rank = n["node_rank"].as<int>();
-  return o;
+  // Reading needs no list of backends: validation has checked the value.
+  return launch_bindings({}).read(n);
 }
 
 int workers_per_node(const std::string& value, int cpu_cores, int gpus) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "framework/recipe/recipe.h"
 #include "tests/support/recipe_problems.h"
 
 namespace tandem::launch {
@@ -17,6 +18,28 @@ std::vector<std::string> problems(const std::string& text, const std::vector<std
   recipe::Section root;
   root.adopt("launch", launch_schema({"gloo"}));
   return test::recipe_problems(text, root, "r.yaml", overrides);
+}
+
+// One declaration per option: an empty launch: section reads as
+// LaunchOptions' own defaults.
+TEST(LaunchOptionsSection, AnEmptySectionIsTheStructsDefaults) {
+  recipe::Section root;
+  root.adopt("launch", launch_schema({"gloo"}));
+  const LaunchOptions read = launch_options_from(recipe::load_text("launch: {}\n", "r.yaml", {}, root).config["launch"]);
+  const LaunchOptions defaults;
+  EXPECT_EQ(read.nproc_per_node, defaults.nproc_per_node);
+  EXPECT_EQ(read.nnodes, defaults.nnodes);
+  EXPECT_EQ(read.node_rank, defaults.node_rank);
+  EXPECT_EQ(read.backend, defaults.backend);
+  EXPECT_EQ(read.timeout_s, defaults.timeout_s);
+  EXPECT_EQ(read.master_addr, defaults.master_addr);
+  EXPECT_EQ(read.master_port, defaults.master_port);
+  EXPECT_EQ(read.max_restarts, defaults.max_restarts);
+  const LaunchOptions set =
+      launch_options_from(recipe::load_text("launch: {nproc_per_node: 3, timeout_s: 9.5}\n", "r.yaml", {}, root)
+                              .config["launch"]);
+  EXPECT_EQ(set.nproc_per_node, 3);
+  EXPECT_EQ(set.timeout_s, 9.5);
 }
 
 TEST(LaunchRules, OneHostAndAProperMultiHostGroupPass) {
