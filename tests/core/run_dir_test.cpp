@@ -16,13 +16,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string read(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 TEST(RunDir, NamesEveryPartOfARunUnderItsRoot) {
   const RunDir run("runs/x/1");
   EXPECT_EQ(run.config(), fs::path("runs/x/1/config.yaml"));
@@ -49,7 +42,7 @@ TEST(AtomicFile, ReplacesTheFileWholeAndLeavesNoTemporary) {
   const fs::path dir = test::make_temp_dir("atomic_file");
   write_file_atomically(dir / "a.json", "first\n");
   write_file_atomically(dir / "a.json", "second\n");
-  EXPECT_EQ(read(dir / "a.json"), "second\n");
+  EXPECT_EQ(test::read_file(dir / "a.json"), "second\n");
   EXPECT_FALSE(fs::exists(dir / "a.json.tmp"));
   EXPECT_THROW(write_file_atomically(dir / "missing" / "b.json", "x"), std::runtime_error);
   fs::remove_all(dir);

@@ -30,13 +30,6 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-std::string read(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 using test::wait_until;
 
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
@@ -47,7 +40,7 @@ std::vector<pid_t> children_of(pid_t parent) {
   for (const auto& e : fs::directory_iterator("/proc")) {
     const std::string name = e.path().filename().string();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::string stat = read(e.path() / "stat");
+    std::string stat = test::read_file(e.path() / "stat");
     const auto close = stat.rfind(')');
     if (close == std::string::npos) continue;
     std::istringstream rest(stat.substr(close + 2));
@@ -60,7 +53,7 @@ std::vector<pid_t> children_of(pid_t parent) {
 }
 
 std::string environ_of(pid_t pid) {
-  std::string env = read(fs::path("/proc") / std::to_string(pid) / "environ");
+  std::string env = test::read_file(fs::path("/proc") / std::to_string(pid) / "environ");
   std::replace(env.begin(), env.end(), '\0', '\n');
   return "\n" + env;
 }
@@ -71,8 +64,8 @@ std::vector<pid_t> processes_mentioning(const std::string& text) {
   for (const auto& e : fs::directory_iterator("/proc")) {
     const std::string name = e.path().filename().string();
     if (name.find_first_not_of("0123456789") != std::string::npos || std::stoi(name) == ::getpid()) continue;
-    std::string cmd = read(e.path() / "cmdline");
-    if (cmd.find(text) != std::string::npos && read(e.path() / "stat").find(") Z") == std::string::npos) {
+    std::string cmd = test::read_file(e.path() / "cmdline");
+    if (cmd.find(text) != std::string::npos && test::read_file(e.path() / "stat").find(") Z") == std::string::npos) {
       out.push_back(std::stoi(name));
     }
   }
@@ -113,7 +106,7 @@ struct Job {
     return wait_until([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, seconds);
   }
   int exit_code() const { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status); }
-  std::string text() const { return read(output); }
+  std::string text() const { return test::read_file(output); }
   /// The port the launcher reports having chosen ("master port N").
   int port() const {
     std::smatch m;
@@ -167,7 +160,7 @@ class Failures : public ::testing::Test {
 
   /// Until both ranks train: rank 0 has logged a step.
   bool training(const Job& job) {
-    return wait_until([&] { return read(dir_ / "run" / "metrics.jsonl").find("\"kind\":\"step\"") != std::string::npos; },
+    return wait_until([&] { return test::read_file(dir_ / "run" / "metrics.jsonl").find("\"kind\":\"step\"") != std::string::npos; },
                       60) &&
            job.worker(0) > 0 && job.worker(1) > 0;
   }

@@ -30,13 +30,6 @@ WorkerGroupSpec shell(const std::string& script, int nproc, const std::string& l
   return spec;
 }
 
-std::string read(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 class Launcher : public ::testing::Test {
  protected:
   void SetUp() override { logs_ = test::make_temp_dir("launch"); }
@@ -54,7 +47,7 @@ TEST_F(Launcher, SetsTorchrunEnvironmentAndWritesPerRankLogs) {
   EXPECT_FALSE(result.failure.has_value());
   EXPECT_GT(result.master_port, 0) << "a free port was chosen";
   for (int r = 0; r < 2; ++r) {
-    const std::string log = read(std::filesystem::path(logs_) / ("rank" + std::to_string(r) + ".log"));
+    const std::string log = test::read_file(std::filesystem::path(logs_) / ("rank" + std::to_string(r) + ".log"));
     const std::string expected = "r=" + std::to_string(r) + " lr=" + std::to_string(r) + " w=2 lw=2 g=0 a=127.0.0.1 p=" +
                                  std::to_string(result.master_port) + " omp=1 x=yes\nto-stderr\n";
     EXPECT_EQ(log, expected);
@@ -132,12 +125,12 @@ TEST_F(Launcher, WithoutAnErrorFileTheReportQuotesTheLogTail) {
 TEST_F(Launcher, EachJobGetsItsOwnStoreTokenAndEachRankItsErrorFile) {
   auto spec = shell("echo \"$TANDEM_STORE_TOKEN $TORCHELASTIC_ERROR_FILE\"", 2, logs_);
   run_workers(spec);
-  const std::string first = read(std::filesystem::path(logs_) / "rank0.log");
-  EXPECT_EQ(first, read(std::filesystem::path(logs_) / "rank1.log").substr(0, 33) + logs_ + "/error_rank0.json\n");
+  const std::string first = test::read_file(std::filesystem::path(logs_) / "rank0.log");
+  EXPECT_EQ(first, test::read_file(std::filesystem::path(logs_) / "rank1.log").substr(0, 33) + logs_ + "/error_rank0.json\n");
   EXPECT_EQ(first.find(' '), 32u) << first;
   std::filesystem::remove(std::filesystem::path(logs_) / "rank0.log");
   run_workers(spec);
-  EXPECT_NE(read(std::filesystem::path(logs_) / "rank0.log").substr(0, 32), first.substr(0, 32))
+  EXPECT_NE(test::read_file(std::filesystem::path(logs_) / "rank0.log").substr(0, 32), first.substr(0, 32))
       << "a second job has another token";
 }
 
@@ -150,9 +143,9 @@ TEST_F(Launcher, PortZeroIsChosenAndHeldUntilTheStoreListens) {
                     1, logs_);
   if (std::system("test -x /usr/bin/python3") != 0) GTEST_SKIP() << "no /usr/bin/python3";
   auto result = run_workers(spec);
-  EXPECT_EQ(result.exit_code, 0) << read(std::filesystem::path(logs_) / "rank0.log");
+  EXPECT_EQ(result.exit_code, 0) << test::read_file(std::filesystem::path(logs_) / "rank0.log");
   EXPECT_GT(result.master_port, 0);
-  EXPECT_EQ(read(std::filesystem::path(logs_) / "rank0.log"), "listening\n");
+  EXPECT_EQ(test::read_file(std::filesystem::path(logs_) / "rank0.log"), "listening\n");
 }
 
 // A worker inherits stdin, stdout and stderr only: no descriptor of the
@@ -162,7 +155,7 @@ TEST_F(Launcher, WorkersInheritNoOtherFileDescriptors) {
   auto result = run_workers(shell("exec ls /proc/self/fd", 1, logs_));
   testing::internal::GetCapturedStderr();
   EXPECT_EQ(result.exit_code, 0);
-  EXPECT_EQ(read(std::filesystem::path(logs_) / "rank0.log"), "0\n1\n2\n3\n") << "3 is ls's own directory handle";
+  EXPECT_EQ(test::read_file(std::filesystem::path(logs_) / "rank0.log"), "0\n1\n2\n3\n") << "3 is ls's own directory handle";
 }
 
 TEST_F(Launcher, AMissingProgramFails) {
@@ -176,7 +169,7 @@ TEST_F(Launcher, AMissingProgramFails) {
 TEST_F(Launcher, OutputWithoutAFinalNewlineIsKept) {
   auto result = run_workers(shell("printf 'no newline'", 1, logs_));
   EXPECT_EQ(result.exit_code, 0);
-  EXPECT_EQ(read(std::filesystem::path(logs_) / "rank0.log"), "no newline\n");
+  EXPECT_EQ(test::read_file(std::filesystem::path(logs_) / "rank0.log"), "no newline\n");
 }
 
 }  // namespace
@@ -196,7 +189,7 @@ TEST(LauncherSignals, SigtermToTheLauncherReachesEveryWorker) {
   spec.timeout_s = 60;
   auto ready = [&] {
     for (int r = 0; r < 2; ++r) {
-      if (read(std::filesystem::path(logs) / ("rank" + std::to_string(r) + ".log")).find("ready\n") == std::string::npos) {
+      if (test::read_file(std::filesystem::path(logs) / ("rank" + std::to_string(r) + ".log")).find("ready\n") == std::string::npos) {
         return false;
       }
     }
@@ -216,7 +209,7 @@ TEST(LauncherSignals, SigtermToTheLauncherReachesEveryWorker) {
   EXPECT_EQ(result.exit_code, 128 + SIGTERM);
   EXPECT_FALSE(result.failure.has_value()) << "a requested stop is not a worker failure";
   for (int r = 0; r < 2; ++r) {
-    EXPECT_EQ(read(std::filesystem::path(logs) / ("rank" + std::to_string(r) + ".log")), "ready\ngot TERM\n");
+    EXPECT_EQ(test::read_file(std::filesystem::path(logs) / ("rank" + std::to_string(r) + ".log")), "ready\ngot TERM\n");
   }
   std::filesystem::remove_all(logs);
 }

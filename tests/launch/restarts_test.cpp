@@ -17,13 +17,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string read(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 class Restarts : public ::testing::Test {
  protected:
   void SetUp() override { logs_ = test::make_temp_dir("restarts"); }
@@ -62,9 +55,9 @@ TEST_F(Restarts, AFailedGroupRunsAgainFromTheNewestCheckpointWithLogsPerAttempt)
   const LaunchResult result = run_with_restarts(group(2), policy);
   EXPECT_EQ(result.exit_code, 0);
   EXPECT_EQ(asked, 2) << "asked once after each of the two failures";
-  EXPECT_EQ(read(logs_ / "attempt_0" / "rank1.log"), "attempt=0/3 args=--resume first.pt\n");
-  EXPECT_EQ(read(logs_ / "attempt_1" / "rank1.log"), "attempt=1/3 args=\n");
-  EXPECT_EQ(read(logs_ / "attempt_2" / "rank0.log"), "attempt=2/3 args=--resume step-2.pt\n");
+  EXPECT_EQ(test::read_file(logs_ / "attempt_0" / "rank1.log"), "attempt=0/3 args=--resume first.pt\n");
+  EXPECT_EQ(test::read_file(logs_ / "attempt_1" / "rank1.log"), "attempt=1/3 args=\n");
+  EXPECT_EQ(test::read_file(logs_ / "attempt_2" / "rank0.log"), "attempt=2/3 args=--resume step-2.pt\n");
   EXPECT_FALSE(fs::exists(logs_ / "attempt_3")) << "no attempt after a success";
 }
 
@@ -82,7 +75,7 @@ TEST_F(Restarts, TheLastAttemptsFailureIsReturnedOnceTheRestartsAreSpent) {
 TEST_F(Restarts, WithoutRestartsTheGroupRunsOnceAndLogsInPlace) {
   const LaunchResult result = run_with_restarts(group(1), RestartPolicy{});
   EXPECT_EQ(result.exit_code, 1);
-  EXPECT_EQ(read(logs_ / "rank1.log"), "attempt=0/0 args=\n");
+  EXPECT_EQ(test::read_file(logs_ / "rank1.log"), "attempt=0/0 args=\n");
   EXPECT_FALSE(fs::exists(logs_ / "attempt_0"));
 }
 

@@ -70,6 +70,13 @@ std::string make_temp_dir(const std::string& tag) {
   return pattern;
 }
 
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 CommandResult run_command(const std::string& shell_command) {
   CommandResult r;
   FILE* pipe = ::popen((shell_command + " 2>&1").c_str(), "r");

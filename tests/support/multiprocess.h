@@ -4,6 +4,7 @@
 /// starts `world` copies of this executable through Tandem's launcher (real
 /// processes, torchrun's environment, a timeout); each copy's main() sees
 /// TANDEM_TEST_WORKER=name and runs the function registered under that name.
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <string>
@@ -41,6 +42,9 @@ CommandResult run_command(const std::string& shell_command);
 
 /// A fresh empty directory under the system temp dir.
 std::string make_temp_dir(const std::string& tag);
+
+/// The whole text of a file; empty when it cannot be read.
+std::string read_file(const std::filesystem::path& path);
 
 /// The local addresses of the TCP sockets listening on `port`, as the kernel
 /// lists them in /proc/net/tcp and tcp6 (hex: "0100007F" is 127.0.0.1,
