@@ -46,7 +46,7 @@ void scale_for_world(TrainerOptions& trainer, OptimOptions& optim, int world_siz
   const ResolvedScaling scaling = resolve_scaling(trainer, optim, world_size);
   if (scaling.lr_factor != 1.0 || trainer.global_batch_size > 0) {
     rank_zero.info("train", "scaled for {} workers: {}{}", world_size, scaling.describe(),
-                   scaling.lr_factor != 1.0 ? fmt::format(" (lr {:g} x {:g}, {} scaling from {} worker{})", optim.lr,
+                   scaling.lr_factor != 1.0 ? fmt::format(" (lr {:g} x {:g}, {} scaling from {} worker{})", learning_rate(optim),
                                                           scaling.lr_factor, to_string(optim.lr_scaling), optim.lr_base_workers,
                                                           optim.lr_base_workers == 1 ? "" : "s")
                                             : std::string());

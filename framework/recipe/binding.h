@@ -15,17 +15,21 @@
 /// The key's type follows the field's: integers are Type::kInt, floating
 /// point kFloat, bool kBool, std::string kString (choice() and file() give
 /// kChoice and kFile), std::vector<double> kFloatList, std::vector<int64_t>
-/// kIntList. A std::optional field
-/// is an optional key without a default. A field that is not a plain member
+/// kIntList; an enum is a kChoice through enumeration(), which names the word
+/// of each value. A std::optional field is an optional key without a
+/// default; optional() binds a plain field whose struct default means "not
+/// given" (an empty metric name, a NaN) the same way. A field that is not a plain member
 /// (a nested struct's, or one the recipe spells differently) is bound
 /// through an accessor, a callable taking the struct and returning a
 /// reference to the field.
 #include <yaml-cpp/yaml.h>
 
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -69,13 +73,35 @@ constexpr Type type_of() {
   }
 }
 
+/// The type a field holds: an accessor's result, or a member pointer's member.
+template <typename Options, typename Field>
+struct FieldOf {
+  using type = std::remove_cv_t<std::remove_reference_t<std::invoke_result_t<Field, Options&>>>;
+};
+template <typename Options, typename T>
+struct FieldOf<Options, T Options::*> {
+  using type = T;
+};
+
+/// Whether two values of a field are the same, NaN equal to NaN.
+template <typename T>
+bool same(const T& a, const T& b) {
+  if constexpr (std::is_floating_point_v<T>) {
+    if (std::isnan(a) && std::isnan(b)) return true;
+  }
+  return a == b;
+}
+
 }  // namespace binding_detail
 
 template <typename Options>
 class Binding {
  public:
-  explicit Binding(std::string doc) : state_(std::make_shared<State>()) {
-    state_->owner = std::make_shared<Section>(std::move(doc));
+  explicit Binding(std::string doc) : Binding(Section(std::move(doc))) {}
+  /// Keys bound on top of the keys `base` already has (declared elsewhere,
+  /// such as a registered optimizer's own).
+  explicit Binding(Section base) : state_(std::make_shared<State>()) {
+    state_->owner = std::make_shared<Section>(std::move(base));
     state_->section = state_->owner.get();
   }
 
@@ -94,6 +120,65 @@ class Binding {
   template <typename Field>
   Key& file(const std::string& name, Field field, const std::string& doc) {
     return bind(name, Type::kFile, accessor(field), doc);
+  }
+
+  /// An enum key: the recipe spells each value with its word in `words`
+  /// (`{{"min", Goal::kMin}, {"max", Goal::kMax}}`); validation refuses any
+  /// other word, and the default is the word of the struct's value.
+  template <typename Field>
+  using FieldType = typename binding_detail::FieldOf<Options, Field>::type;
+
+  template <typename Field>
+  Key& enumeration(const std::string& name, Field field, const std::string& doc,
+                   std::vector<std::pair<std::string, FieldType<Field>>> words) {
+    using Enum = FieldType<Field>;
+    static_assert(std::is_enum_v<Enum>, "enumeration() binds an enum field");
+    auto access = accessor(field);
+    auto table = std::make_shared<const std::vector<std::pair<std::string, Enum>>>(std::move(words));
+    auto word_of = [table, name](Enum value) -> const std::string& {
+      for (const auto& [word, v] : *table) {
+        if (v == value) return word;
+      }
+      throw std::logic_error("recipe key '" + name + "': an enum value without a word");
+    };
+    std::vector<std::string> choices;
+    for (const auto& entry : *table) choices.push_back(entry.first);
+    Options defaults;
+    Key& key = state_->section->add(name, Type::kChoice, doc).choices(std::move(choices)).def(word_of(access(defaults)));
+    state_->readers.push_back([name, access, table](const YAML::Node& n, Options& o) {
+      const auto word = n[name].template as<std::string>();
+      for (const auto& [w, value] : *table) {
+        if (w == word) {
+          access(o) = value;
+          return;
+        }
+      }
+      throw std::logic_error("recipe key '" + name + "': '" + word + "' passed validation but has no value");
+    });
+    state_->writers.push_back([name, access, word_of](const Options& o, YAML::Node& n) {
+      n[name] = word_of(access(const_cast<Options&>(o)));
+    });
+    return key;
+  }
+
+  /// An optional key held in a plain field whose struct default means "not
+  /// given": absent from the recipe, the field keeps that default; the
+  /// writer leaves the key out while the field holds it.
+  template <typename Field>
+  Key& optional(const std::string& name, Field field, const std::string& doc) {
+    using Value = FieldType<Field>;
+    auto access = accessor(field);
+    Key& key = state_->section->add(name, binding_detail::type_of<Value>(), doc).optional();
+    state_->readers.push_back([name, access](const YAML::Node& n, Options& o) {
+      const YAML::Node value = n[name];
+      if (value && !value.IsNull()) access(o) = value.template as<Value>();
+    });
+    state_->writers.push_back([name, access](const Options& o, YAML::Node& n) {
+      Options defaults;
+      const Value& value = access(const_cast<Options&>(o));
+      if (!binding_detail::same(value, access(defaults))) n[name] = value;
+    });
+    return key;
   }
 
   /// A nested section held in `field`, a struct of its own; add its keys to
@@ -130,6 +215,7 @@ class Binding {
  private:
   template <typename>
   friend class Binding;
+
 
   struct State {
     std::shared_ptr<Section> owner;  // the root section, which owns the nested ones

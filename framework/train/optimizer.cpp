@@ -34,7 +34,7 @@ YAML::Node schema_defaults(const std::string& type, const OptimizerEntry& entry)
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimOptions& o, std::vector<torch::Tensor> params) {
   const OptimizerEntry& entry = optimizer_registry().get(o.type);
-  OptimizerArgs args{std::move(params), o.lr, o.settings.IsMap() ? o.settings : schema_defaults(o.type, entry)};
+  OptimizerArgs args{std::move(params), learning_rate(o), o.settings.IsMap() ? o.settings : schema_defaults(o.type, entry)};
   auto optimizer = entry.create(args);
   TANDEM_CHECK(optimizer, "train", "optimizer '{}': its factory returned nothing", o.type);
   return optimizer;

@@ -7,40 +7,76 @@
 #include <memory>
 
 #include "framework/core/error.h"
+#include "framework/recipe/binding.h"
 #include "framework/train/optimizer_registry.h"
 
 namespace tandem {
 
 namespace {
 
+const std::vector<std::pair<std::string, Goal>> kGoalWords{{"min", Goal::kMin}, {"max", Goal::kMax}};
+const std::vector<std::pair<std::string, LrScaling>> kLrScalingWords{
+    {"none", LrScaling::kNone}, {"linear", LrScaling::kLinear}, {"sqrt", LrScaling::kSqrt}};
+const std::vector<std::pair<std::string, LrDecay>> kLrDecayWords{{"constant", LrDecay::kConstant},
+                                                                 {"cosine", LrDecay::kCosine}};
+
+/// The word of `value` in `words`.
+template <typename Enum>
+std::string word_of(const std::vector<std::pair<std::string, Enum>>& words, Enum value) {
+  for (const auto& [word, v] : words) {
+    if (v == value) return word;
+  }
+  return "?";
+}
+
+/// The value of `word` in `words`, or nothing.
+template <typename Enum>
+std::optional<Enum> value_of(const std::vector<std::pair<std::string, Enum>>& words, const std::string& word) {
+  for (const auto& [w, value] : words) {
+    if (w == word) return value;
+  }
+  return std::nullopt;
+}
+
+template <typename Enum>
+std::string words_of(const std::vector<std::pair<std::string, Enum>>& words) {
+  std::vector<std::string> all;
+  for (const auto& entry : words) all.push_back(entry.first);
+  return fmt::format("{}", fmt::join(all, ", "));
+}
+
+using TrainerBinding = recipe::Binding<TrainerOptions>;
+
 /// target, early_stopping and best_checkpoint: what the trainer's watchers read.
-void add_watcher_sections(recipe::Section& s) {
-  using recipe::Type;
-  auto& target = s.section("target", "Record when a metric first reaches a value, and optionally stop there.");
-  target.add("metric", Type::kString, "`loss` (logged training loss) or `val_<name>`, e.g. val_loss.").optional();
-  target.add("value", Type::kFloat, "The value to reach.").optional();
-  target.add("mode", Type::kChoice, "min: reached at or below the value; max: at or above.")
-      .choices({"min", "max"})
-      .def(std::string("min"));
-  target.add("stop", Type::kBool, "Stop training when the target is reached.").def(true);
-  auto& early = s.section("early_stopping", "Stop when a validation metric stops improving (Lightning's EarlyStopping).");
-  early.add("metric", Type::kString, "The validation metric to watch, `val_<name>`, e.g. val_loss; none: off.")
-      .optional();
-  early.add("mode", Type::kChoice, "min: lower is better; max: higher is better.")
-      .choices({"min", "max"})
-      .def(std::string("min"));
-  early.add("patience", Type::kInt, "Validations in a row without improvement before training stops.").def(3).min(1);
-  early.add("min_delta", Type::kFloat, "An improvement must beat the best value by more than this.").def(0.0).min(0);
-  auto& best = s.section("best_checkpoint", "Keep the checkpoint of the best validation as checkpoints/best.pt.");
-  best.add("metric", Type::kString, "The validation metric that ranks checkpoints, `val_<name>`; none: off.").optional();
-  best.add("mode", Type::kChoice, "min: lower is better; max: higher is better.")
-      .choices({"min", "max"})
-      .def(std::string("min"));
+void bind_watchers(TrainerBinding& b) {
+  using Target = TrainerOptions::Target;
+  using EarlyStopping = TrainerOptions::EarlyStopping;
+  using BestCheckpoint = TrainerOptions::BestCheckpoint;
+  auto target = b.section("target", &TrainerOptions::target,
+                          "Record when a metric first reaches a value, and optionally stop there.");
+  target.optional("metric", &Target::metric, "`loss` (logged training loss) or `val_<name>`, e.g. val_loss.");
+  target.optional("value", &Target::value, "The value to reach.");
+  target.enumeration("mode", &Target::mode, "min: reached at or below the value; max: at or above.", kGoalWords);
+  target.key("stop", &Target::stop, "Stop training when the target is reached.");
+  auto early = b.section("early_stopping", &TrainerOptions::early_stopping,
+                         "Stop when a validation metric stops improving (Lightning's EarlyStopping).");
+  early.optional("metric", &EarlyStopping::metric,
+                 "The validation metric to watch, `val_<name>`, e.g. val_loss; none: off.");
+  early.enumeration("mode", &EarlyStopping::mode, "min: lower is better; max: higher is better.", kGoalWords);
+  early.key("patience", &EarlyStopping::patience, "Validations in a row without improvement before training stops.")
+      .min(1);
+  early.key("min_delta", &EarlyStopping::min_delta, "An improvement must beat the best value by more than this.")
+      .min(0);
+  auto best = b.section("best_checkpoint", &TrainerOptions::best_checkpoint,
+                        "Keep the checkpoint of the best validation as checkpoints/best.pt.");
+  best.optional("metric", &BestCheckpoint::metric,
+                "The validation metric that ranks checkpoints, `val_<name>`; none: off.");
+  best.enumeration("mode", &BestCheckpoint::mode, "min: lower is better; max: higher is better.", kGoalWords);
 }
 
 /// Checks across keys: a target names a metric the run reports, the device
 /// is well formed, and watchers of validation metrics need validation.
-void add_trainer_rules(recipe::Section& s) {
+void add_trainer_rules(TrainerBinding& s) {
   s.rule([](const YAML::Node& t) -> std::optional<recipe::Section::Problem> {
     const YAML::Node target = t["target"];
     if (!target["metric"]) return std::nullopt;
@@ -94,72 +130,89 @@ void add_trainer_rules(recipe::Section& s) {
 
 }  // namespace
 
-recipe::Section trainer_schema() {
-  using recipe::Type;
-  recipe::Section s("The training loop.");
-  s.add("epochs", Type::kInt, "Passes over the training split.").def(1).min(1);
-  s.add("max_steps", Type::kInt, "Stop after this many optimizer steps in all (0: no limit).").def(0).min(0);
-  s.add("batch_size", Type::kInt, "Samples per worker per step; the global batch is this times the world size.")
-      .def(32)
+namespace {
+
+/// The run's length, batches, logging and checkpoints.
+void bind_loop_keys(TrainerBinding& b) {
+  using T = TrainerOptions;
+  b.key("epochs", &T::epochs, "Passes over the training split.").min(1);
+  b.key("max_steps", &T::max_steps, "Stop after this many optimizer steps in all (0: no limit).").min(0);
+  b.key("batch_size", &T::batch_size, "Samples per worker per step; the global batch is this times the world size.")
       .min(1);
-  s.add("accumulate_steps", Type::kInt,
+  b.key("accumulate_steps", &T::accumulate_steps,
         "Micro-batches per optimizer step: gradients of batch_size x accumulate_steps samples, one allreduce.")
-      .def(1)
       .min(1);
-  s.add("seed", Type::kInt, "Seed for initialisation, shuffling and dropout.").def(0).min(0);
-  s.add("log_every", Type::kInt, "Steps between progress lines and metrics records.").def(10).min(1);
-  s.add("checkpoint_every", Type::kInt, "Steps between checkpoints (0: only at the end).").def(0).min(0);
-  s.add("keep_checkpoints", Type::kInt, "How many of the newest checkpoints to keep.").def(2).min(1);
-  s.add("grad_clip", Type::kFloat, "Clip the global gradient norm to this value (0: off).").def(0.0).min(0);
-  s.add("validate", Type::kBool, "Evaluate on the validation split after every epoch.").def(true);
-  s.add("val_batch_size", Type::kInt, "Samples per worker per validation batch.").def(1024).min(1);
-  s.add("samples_at_end", Type::kInt, "For text models: how many samples to print after training.").def(10).min(0);
-  s.add("global_batch_size", Type::kInt,
+  b.key("seed", &T::seed, "Seed for initialisation, shuffling and dropout.").min(0);
+  b.key("log_every", &T::log_every, "Steps between progress lines and metrics records.").min(1);
+  b.key("checkpoint_every", &T::checkpoint_every, "Steps between checkpoints (0: only at the end).").min(0);
+  b.key("keep_checkpoints", &T::keep_checkpoints, "How many of the newest checkpoints to keep.").min(1);
+  b.key("grad_clip", &T::grad_clip, "Clip the global gradient norm to this value (0: off).").min(0);
+  b.key("validate", &T::validate, "Evaluate on the validation split after every epoch.");
+  b.key("val_batch_size", &T::val_batch_size, "Samples per worker per validation batch.").min(1);
+  b.key("samples_at_end", &T::samples_at_end, "For text models: how many samples to print after training.").min(0);
+  b.key("global_batch_size", &T::global_batch_size,
         "Keep the global batch constant: batch_size = this / (workers x accumulate_steps) (0: off, batch_size "
         "is per worker).")
-      .def(0)
       .min(0);
-  s.add("val_every", Type::kInt, "Also validate every this many steps inside an epoch (0: at epoch ends only).")
-      .def(0)
+  b.key("val_every", &T::val_every, "Also validate every this many steps inside an epoch (0: at epoch ends only).")
       .min(0);
-  s.add("val_samples", Type::kInt, "Validate on the first this many samples of the validation split (cheaper "
-                                   "frequent validations, as Lightning's limit_val_batches); 0: all of it.")
-      .def(0)
+  b.key("val_samples", &T::val_samples,
+        "Validate on the first this many samples of the validation split (cheaper frequent validations, as "
+        "Lightning's limit_val_batches); 0: all of it.")
       .min(0);
-  s.add("device", Type::kString,
-        "Where each worker computes: auto (its own GPU, cuda:LOCAL_RANK, when GPUs are visible, else the CPU), "
-        "cpu, cuda, or cuda:N (that GPU for every rank).")
-      .def(std::string("auto"));
-  s.add("precision", Type::kChoice,
-        "32: float32. bf16-mixed: forward and loss under bfloat16 autocast, float32 weights and optimizer. "
-        "16-mixed: float16 autocast with dynamic loss scaling (CUDA only), skipped steps logged.")
-      .choices({"32", "bf16-mixed", "16-mixed"})
-      .def(std::string("32"));
-  s.add("deterministic", Type::kBool,
-        "Deterministic algorithms only, as Lightning's deterministic=True: on a GPU, a resumed run then ends "
-        "bit for bit where an uninterrupted one ends (cuDNN and cuBLAS otherwise may not repeat themselves); "
-        "an operation without a deterministic implementation is an error naming it.")
-      .def(false);
-  add_watcher_sections(s);
-  add_trainer_rules(s);
-  return s;
 }
 
+/// Where and how each worker computes.
+void bind_device_keys(TrainerBinding& b) {
+  using T = TrainerOptions;
+  b.key("device", &T::device,
+        "Where each worker computes: auto (its own GPU, cuda:LOCAL_RANK, when GPUs are visible, else the CPU), "
+        "cpu, cuda, or cuda:N (that GPU for every rank).");
+  b.choice("precision", &T::precision,
+           "32: float32. bf16-mixed: forward and loss under bfloat16 autocast, float32 weights and optimizer. "
+           "16-mixed: float16 autocast with dynamic loss scaling (CUDA only), skipped steps logged.",
+           {"32", "bf16-mixed", "16-mixed"});
+  b.key("deterministic", &T::deterministic,
+        "Deterministic algorithms only, as Lightning's deterministic=True: on a GPU, a resumed run then ends "
+        "bit for bit where an uninterrupted one ends (cuDNN and cuBLAS otherwise may not repeat themselves); "
+        "an operation without a deterministic implementation is an error naming it.");
+}
+
+/// Every key of the trainer: section, bound to its TrainerOptions field.
+TrainerBinding trainer_bindings() {
+  TrainerBinding b("The training loop.");
+  bind_loop_keys(b);
+  bind_device_keys(b);
+  bind_watchers(b);
+  add_trainer_rules(b);
+  return b;
+}
+
+}  // namespace
+
+recipe::Section trainer_schema() { return trainer_bindings().schema(); }
+
+TrainerOptions trainer_options_from(const YAML::Node& n) { return trainer_bindings().read(n); }
+
 namespace {
-/// Scaling and schedule keys, the same for every optimizer.
-void add_schedule_keys(recipe::Section& s) {
-  using recipe::Type;
-  s.add("lr_scaling", Type::kChoice, "Scale lr with the number of workers N: linear (x N/base), sqrt, or none.")
-      .choices({"none", "linear", "sqrt"})
-      .def(std::string("none"));
-  s.add("lr_base_workers", Type::kInt, "The worker count `lr` was tuned for (the base of lr_scaling).").def(1).min(1);
-  s.add("warmup_steps", Type::kInt, "Linear warmup from lr/warmup_steps to lr over this many steps.").def(0).min(0);
-  s.add("warmup_epochs", Type::kFloat, "Warmup given in epochs instead of steps (use one of the two).").def(0.0).min(0);
-  s.add("decay", Type::kChoice, "After warmup: keep lr constant, or cosine-decay it to lr x min_lr_factor at the end.")
-      .choices({"constant", "cosine"})
-      .def(std::string("constant"));
-  s.add("min_lr_factor", Type::kFloat, "Where the cosine decay ends, as a fraction of lr.").def(0.0).min(0).max(1);
-  s.rule([](const YAML::Node& o) -> std::optional<recipe::Section::Problem> {
+
+using OptimBinding = recipe::Binding<OptimOptions>;
+
+/// Scaling and schedule keys, the same for every optimizer, added to `base`.
+OptimBinding schedule_bindings(recipe::Section base) {
+  using O = OptimOptions;
+  OptimBinding b(std::move(base));
+  b.enumeration("lr_scaling", &O::lr_scaling,
+                "Scale lr with the number of workers N: linear (x N/base), sqrt, or none.", kLrScalingWords);
+  b.key("lr_base_workers", &O::lr_base_workers, "The worker count `lr` was tuned for (the base of lr_scaling).")
+      .min(1);
+  b.key("warmup_steps", &O::warmup_steps, "Linear warmup from lr/warmup_steps to lr over this many steps.").min(0);
+  b.key("warmup_epochs", &O::warmup_epochs, "Warmup given in epochs instead of steps (use one of the two).").min(0);
+  b.enumeration("decay", &O::decay,
+                "After warmup: keep lr constant, or cosine-decay it to lr x min_lr_factor at the end.",
+                kLrDecayWords);
+  b.key("min_lr_factor", &O::min_lr_factor, "Where the cosine decay ends, as a fraction of lr.").min(0).max(1);
+  b.rule([](const YAML::Node& o) -> std::optional<recipe::Section::Problem> {
     const auto steps = o["warmup_steps"].as<int64_t>();
     const auto epochs = o["warmup_epochs"].as<double>();
     if (steps == 0 || epochs == 0) return std::nullopt;
@@ -167,16 +220,20 @@ void add_schedule_keys(recipe::Section& s) {
         "warmup_epochs", fmt::format("expected 0 with optim.warmup_steps {} (give one of the two), got {}", steps,
                                      epochs)};
   });
+  return b;
 }
+
+/// The learning rate of an optimizer that declares none.
+constexpr double kDefaultLr = 1e-3;
 
 /// The section of a registered optimizer: its own keys, `lr` if it has none,
 /// and the schedule keys.
 recipe::Section optimizer_section(const OptimizerEntry& entry) {
   recipe::Section s = entry.schema();
-  if (!s.find_key("lr")) s.add("lr", recipe::Type::kFloat, "Learning rate.").def(1e-3).greater_than(0);
-  add_schedule_keys(s);
-  return s;
+  if (!s.find_key("lr")) s.add("lr", recipe::Type::kFloat, "Learning rate.").def(kDefaultLr).greater_than(0);
+  return schedule_bindings(std::move(s)).schema();
 }
+
 }  // namespace
 
 recipe::Section optim_schema() {
@@ -191,90 +248,45 @@ recipe::Section optim_schema() {
         if (it == cache->end()) it = cache->emplace(name, optimizer_section(optimizer_registry().get(name))).first;
         return &it->second;
       },
-      [] { return optimizer_registry().names(); }, std::string("adam"));
+      [] { return optimizer_registry().names(); }, OptimOptions().type);
   return s;
 }
 
-TrainerOptions trainer_options_from(const YAML::Node& n) {
-  TrainerOptions o;
-  o.epochs = n["epochs"].as<int64_t>();
-  o.max_steps = n["max_steps"].as<int64_t>();
-  o.batch_size = n["batch_size"].as<int64_t>();
-  o.accumulate_steps = n["accumulate_steps"].as<int64_t>();
-  o.seed = n["seed"].as<uint64_t>();
-  o.log_every = n["log_every"].as<int64_t>();
-  o.checkpoint_every = n["checkpoint_every"].as<int64_t>();
-  o.keep_checkpoints = n["keep_checkpoints"].as<int64_t>();
-  o.grad_clip = n["grad_clip"].as<double>();
-  o.validate = n["validate"].as<bool>();
-  o.val_batch_size = n["val_batch_size"].as<int64_t>();
-  o.samples_at_end = n["samples_at_end"].as<int64_t>();
-  o.global_batch_size = n["global_batch_size"].as<int64_t>();
-  o.val_every = n["val_every"].as<int64_t>();
-  o.val_samples = n["val_samples"].as<int64_t>();
-  o.device = n["device"].as<std::string>();
-  o.precision = n["precision"].as<std::string>();
-  o.deterministic = n["deterministic"].as<bool>();
-  const YAML::Node target = n["target"];
-  if (target["metric"]) o.target.metric = target["metric"].as<std::string>();
-  o.target.value = target["value"] ? target["value"].as<double>() : std::nan("");
-  o.target.mode = goal_from(target["mode"].as<std::string>());
-  o.target.stop = target["stop"].as<bool>();
-  const YAML::Node early = n["early_stopping"];
-  if (early["metric"]) o.early_stopping.metric = early["metric"].as<std::string>();
-  o.early_stopping.mode = goal_from(early["mode"].as<std::string>());
-  o.early_stopping.patience = early["patience"].as<int64_t>();
-  o.early_stopping.min_delta = early["min_delta"].as<double>();
-  const YAML::Node best = n["best_checkpoint"];
-  if (best["metric"]) o.best_checkpoint.metric = best["metric"].as<std::string>();
-  o.best_checkpoint.mode = goal_from(best["mode"].as<std::string>());
-  return o;
-}
-
 OptimOptions optim_options_from(const YAML::Node& n) {
-  OptimOptions o;
+  // type and lr belong to the optimizer's own section (its default lr is its
+  // own); the schedule keys are bound to their fields.
+  OptimOptions o = schedule_bindings(recipe::Section()).read(n);
   o.type = n["type"].as<std::string>();
   o.lr = n["lr"].as<double>();
   o.settings = YAML::Clone(n);
-  o.lr_scaling = lr_scaling_from(n["lr_scaling"].as<std::string>());
-  o.lr_base_workers = n["lr_base_workers"].as<int64_t>();
-  o.warmup_steps = n["warmup_steps"].as<int64_t>();
-  o.warmup_epochs = n["warmup_epochs"].as<double>();
-  o.decay = lr_decay_from(n["decay"].as<std::string>());
-  o.min_lr_factor = n["min_lr_factor"].as<double>();
   return o;
 }
 
+double learning_rate(const OptimOptions& o) {
+  if (o.lr) return *o.lr;
+  const recipe::Section section = optimizer_section(optimizer_registry().get(o.type));
+  return section.find_key("lr")->default_value()->as<double>();
+}
+
 LrScaling lr_scaling_from(const std::string& word) {
-  if (word == "none") return LrScaling::kNone;
-  if (word == "linear") return LrScaling::kLinear;
-  if (word == "sqrt") return LrScaling::kSqrt;
-  throw BadInput(fmt::format("optim.lr_scaling: expected one of none, linear, sqrt, got '{}'", word));
+  if (auto value = value_of(kLrScalingWords, word)) return *value;
+  throw BadInput(fmt::format("optim.lr_scaling: expected one of {}, got '{}'", words_of(kLrScalingWords), word));
 }
 
 LrDecay lr_decay_from(const std::string& word) {
-  if (word == "constant") return LrDecay::kConstant;
-  if (word == "cosine") return LrDecay::kCosine;
-  throw BadInput(fmt::format("optim.decay: expected one of constant, cosine, got '{}'", word));
+  if (auto value = value_of(kLrDecayWords, word)) return *value;
+  throw BadInput(fmt::format("optim.decay: expected one of {}, got '{}'", words_of(kLrDecayWords), word));
 }
 
-std::string to_string(LrScaling scaling) {
-  switch (scaling) {
-    case LrScaling::kNone: return "none";
-    case LrScaling::kLinear: return "linear";
-    case LrScaling::kSqrt: return "sqrt";
-  }
-  return "?";
-}
+std::string to_string(LrScaling scaling) { return word_of(kLrScalingWords, scaling); }
 
-std::string to_string(LrDecay decay) { return decay == LrDecay::kCosine ? "cosine" : "constant"; }
+std::string to_string(LrDecay decay) { return word_of(kLrDecayWords, decay); }
 
 Goal goal_from(const std::string& word) {
-  if (word == "min") return Goal::kMin;
-  if (word == "max") return Goal::kMax;
-  throw std::invalid_argument(fmt::format("expected min or max, got '{}'", word));
+  if (auto value = value_of(kGoalWords, word)) return *value;
+  throw std::invalid_argument(fmt::format("expected one of {}, got '{}'", words_of(kGoalWords), word));
 }
 
-std::string to_string(Goal goal) { return goal == Goal::kMin ? "min" : "max"; }
+std::string to_string(Goal goal) { return word_of(kGoalWords, goal); }
 
 }  // namespace tandem

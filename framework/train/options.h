@@ -3,6 +3,8 @@
 /// options structs the trainer reads after validation.
 #include <yaml-cpp/yaml.h>
 
+#include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,7 +39,7 @@ struct TrainerOptions {
   /// training loss) or `val_<name>` (a validation metric).
   struct Target {
     std::string metric;         ///< empty: no target
-    double value = 0.0;
+    double value = std::numeric_limits<double>::quiet_NaN();  ///< NaN: not given
     Goal mode = Goal::kMin;     ///< min: reached when metric <= value; max: when >=
     bool stop = true;
     bool reached(double v) const { return mode == Goal::kMin ? v <= value : v >= value; }
@@ -67,7 +69,9 @@ enum class LrDecay { kConstant, kCosine };
 
 struct OptimOptions {
   std::string type = "adam";  ///< a registered optimizer (optimizer_registry.h)
-  double lr = 1e-3;
+  /// The learning rate; unset (options built in code), the optimizer's own
+  /// default, its `lr` key's (learning_rate() resolves it).
+  std::optional<double> lr;
   /// The resolved `optim:` section, which the optimizer's factory reads its own
   /// keys from (betas, momentum, ...). Left empty (options built in code), the
   /// optimizer takes its schema's defaults.
@@ -88,6 +92,9 @@ std::string to_string(LrScaling scaling);
 std::string to_string(LrDecay decay);
 Goal goal_from(const std::string& word);  ///< "min" or "max"; std::invalid_argument otherwise
 std::string to_string(Goal goal);
+
+/// `options.lr`, or the default of the optimizer `options.type` names.
+double learning_rate(const OptimOptions& options);
 
 recipe::Section trainer_schema();
 recipe::Section optim_schema();

@@ -22,7 +22,7 @@ ResolvedScaling resolve_scaling(const TrainerOptions& t, const OptimOptions& o, 
     case LrScaling::kLinear: r.lr_factor = ratio; break;
     case LrScaling::kSqrt: r.lr_factor = std::sqrt(ratio); break;
   }
-  r.lr = o.lr * r.lr_factor;
+  r.lr = learning_rate(o) * r.lr_factor;
   r.batch_size = t.batch_size;
   if (t.global_batch_size > 0) {
     const auto problem = global_batch_problem(t.global_batch_size, world_size, t.accumulate_steps);

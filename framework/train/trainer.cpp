@@ -259,7 +259,7 @@ RunPlan Trainer::Impl::make_plan() const {
   p.planned = t.max_steps > 0 ? std::min(t.max_steps, p.steps_per_epoch * t.epochs) : p.steps_per_epoch * t.epochs;
   // The learning rate is a function of the global step alone, so a resumed
   // run (even inside warmup) continues with the rate it would have had.
-  p.schedule = LrSchedule{s.optim.lr, warmup_steps_for(s.optim, p.steps_per_epoch), p.planned, s.optim.decay,
+  p.schedule = LrSchedule{learning_rate(s.optim), warmup_steps_for(s.optim, p.steps_per_epoch), p.planned, s.optim.decay,
                           s.optim.min_lr_factor};
   return p;
 }
@@ -291,7 +291,7 @@ void Trainer::Impl::write_start_record(const TrainingPosition& start_at) {
                   {"world_size", s.comm->size()},
                   {"batch_size", t.batch_size},
                   {"global_batch", plan.step_samples * s.comm->size()},
-                  {"lr", s.optim.lr},
+                  {"lr", learning_rate(s.optim)},
                   {"warmup_steps", plan.schedule.warmup_steps},
                   {"steps_per_epoch", plan.steps_per_epoch},
                   {"planned_steps", plan.planned}});

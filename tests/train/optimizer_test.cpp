@@ -81,7 +81,7 @@ TEST(OptimizerRegistry, OptionsBuiltInCodeTakeTheSchemaDefaults) {
 
 TEST(OptimizerRegistry, AUserOptimizerGetsItsKeysCheckedAndItsSettings) {
   OptimOptions o = options_of("optim: {type: test_heavy_ball, beta: 0.75}\n");
-  EXPECT_DOUBLE_EQ(o.lr, 1e-3) << "lr added with Tandem's default";
+  EXPECT_DOUBLE_EQ(o.lr.value(), 1e-3) << "lr added with Tandem's default";
   o.lr = 0.1;  // as after scaling
   auto opt = make_optimizer(o, one_param());
   auto& so = static_cast<torch::optim::SGDOptions&>(opt->param_groups().front().options());
