@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <sstream>
 
 #include "framework/core/error.h"
+#include "framework/recipe/binding.h"
 #include "framework/train/distributed_sampler.h"
 
 namespace tandem::data {
@@ -89,33 +89,29 @@ DataSplits load_csv_logistic(const CsvLogisticOptions& o) {
   return out;
 }
 
-recipe::Section CsvLogisticDataset::schema() {
-  using recipe::Type;
-  recipe::Section s("Binary-labelled rows from a CSV file with a header row.");
-  s.add("path", Type::kFile, "The CSV file.");
-  s.add("label", Type::kString, "Name of the label column (values 0 or 1).").def("label");
-  s.add("features", Type::kString, "Feature columns, comma-separated; empty: every column but the label.").def("");
-  s.add("standardize", Type::kBool, "Scale features to mean 0, variance 1 with statistics of the training rows "
-                                    "(kept with the model).").def(false);
-  s.add("val_fraction", Type::kFloat, "Share of rows held out for validation.").def(0.0).min(0).less_than(1);
-  s.add("split_seed", Type::kInt, "Seed of the train/validation split.").def(0).min(0);
+namespace {
+
+/// Every key of the csv data section, bound to its CsvLogisticOptions field.
+recipe::Binding<CsvLogisticOptions> csv_logistic_bindings() {
+  using O = CsvLogisticOptions;
+  recipe::Binding<O> s("Binary-labelled rows from a CSV file with a header row.");
+  s.file("path", &O::path, "The CSV file.");
+  s.key("label", &O::label, "Name of the label column (values 0 or 1).");
+  s.name_list("features", &O::features, "Feature columns, comma-separated; empty: every column but the label.");
+  s.key("standardize", &O::standardize,
+        "Scale features to mean 0, variance 1 with statistics of the training rows (kept with the model).");
+  s.key("val_fraction", &O::val_fraction, "Share of rows held out for validation.").min(0).less_than(1);
+  s.key("split_seed", &O::split_seed, "Seed of the train/validation split.").min(0);
   return s;
 }
 
-DataSplits CsvLogisticDataset::load(const YAML::Node& s) {
-  CsvLogisticOptions o;
-  o.path = s["path"].as<std::string>();
-  o.label = s["label"].as<std::string>();
-  std::stringstream list(s["features"].as<std::string>());
-  for (std::string name; std::getline(list, name, ',');) {
-    const auto a = name.find_first_not_of(" \t"), b = name.find_last_not_of(" \t");
-    if (a != std::string::npos) o.features.push_back(name.substr(a, b - a + 1));
-  }
-  o.standardize = s["standardize"].as<bool>();
-  o.val_fraction = s["val_fraction"].as<double>();
-  o.split_seed = s["split_seed"].as<uint64_t>();
-  return load_csv_logistic(o);
-}
+}  // namespace
+
+recipe::Section CsvLogisticDataset::schema() { return csv_logistic_bindings().schema(); }
+
+CsvLogisticOptions CsvLogisticDataset::options_from(const YAML::Node& s) { return csv_logistic_bindings().read(s); }
+
+DataSplits CsvLogisticDataset::load(const YAML::Node& s) { return load_csv_logistic(options_from(s)); }
 
 TANDEM_REGISTER_DATASET("csv", CsvLogisticDataset);
 

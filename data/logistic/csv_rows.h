@@ -48,6 +48,8 @@ DataSplits load_csv_logistic(const CsvLogisticOptions& options);
 struct CsvLogisticDataset {
   static recipe::Section schema();
   static DataSplits load(const YAML::Node& section);
+  /// The options of a validated section.
+  static CsvLogisticOptions options_from(const YAML::Node& section);
 };
 
 }  // namespace tandem::data

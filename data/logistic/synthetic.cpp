@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "framework/core/error.h"
+#include "framework/recipe/binding.h"
 
 namespace tandem::data {
 namespace {
@@ -68,26 +69,31 @@ void SyntheticRows::fill(int64_t begin, int64_t end, double* x, double* y) const
   }
 }
 
-recipe::Section SyntheticDataset::schema() {
-  using recipe::Type;
-  recipe::Section s("Synthetic logistic data: x ~ N(0, I), y ~ Bernoulli(sigmoid(x.beta + intercept)).");
-  s.add("rows", Type::kInt, "Training rows (all workers together).").def(100000).min(1);
-  s.add("columns", Type::kInt, "Features per row.").def(15).min(1).max(100000);
-  s.add("seed", Type::kInt, "Seed of features, labels and default coefficients.").def(0).min(0);
-  s.add("coefficients", Type::kFloatList, "True coefficients beta, one per column; empty: uniform in [-1, 1) from the seed.")
-      .def(std::vector<double>{});
-  s.add("intercept", Type::kFloat, "True intercept.").def(0.0);
-  s.add("val_rows", Type::kInt, "Validation rows, generated after the training rows; 0: none.").def(0).min(0);
+namespace {
+
+/// Every key of the logistic_synthetic data section, bound to its SyntheticOptions field.
+recipe::Binding<SyntheticOptions> synthetic_bindings() {
+  using O = SyntheticOptions;
+  recipe::Binding<O> s("Synthetic logistic data: x ~ N(0, I), y ~ Bernoulli(sigmoid(x.beta + intercept)).");
+  s.key("rows", [](O& o) -> int64_t& { return o.spec.rows; }, "Training rows (all workers together).").min(1);
+  s.key("columns", [](O& o) -> int64_t& { return o.spec.columns; }, "Features per row.").min(1).max(100000);
+  s.key("seed", [](O& o) -> uint64_t& { return o.spec.seed; }, "Seed of features, labels and default coefficients.")
+      .min(0);
+  s.key("coefficients", [](O& o) -> std::vector<double>& { return o.spec.coefficients; },
+        "True coefficients beta, one per column; empty: uniform in [-1, 1) from the seed.");
+  s.key("intercept", [](O& o) -> double& { return o.spec.intercept; }, "True intercept.");
+  s.key("val_rows", &O::val_rows, "Validation rows, generated after the training rows; 0: none.").min(0);
   return s;
 }
 
+}  // namespace
+
+recipe::Section SyntheticDataset::schema() { return synthetic_bindings().schema(); }
+
+SyntheticOptions SyntheticDataset::options_from(const YAML::Node& s) { return synthetic_bindings().read(s); }
+
 SyntheticSpec SyntheticDataset::spec_from(const YAML::Node& s) {
-  SyntheticSpec spec;
-  spec.rows = s["rows"].as<int64_t>();
-  spec.columns = s["columns"].as<int64_t>();
-  spec.seed = s["seed"].as<uint64_t>();
-  spec.coefficients = s["coefficients"].as<std::vector<double>>();
-  spec.intercept = s["intercept"].as<double>();
+  SyntheticSpec spec = options_from(s).spec;
   spec.coefficients = synthetic_coefficients(spec.columns, spec.seed, spec.coefficients, 1.0);
   return spec;
 }
@@ -96,7 +102,7 @@ DataSplits SyntheticDataset::load(const YAML::Node& s) {
   const SyntheticSpec spec = spec_from(s);
   DataSplits out;
   out.train = std::make_shared<SyntheticRows>(spec, 0, spec.rows);
-  const auto val_rows = s["val_rows"].as<int64_t>();
+  const auto val_rows = options_from(s).val_rows;
   if (val_rows > 0) out.val = std::make_shared<SyntheticRows>(spec, spec.rows, val_rows);
   return out;
 }

@@ -16,7 +16,7 @@
 namespace tandem::data {
 
 struct SyntheticSpec {
-  int64_t rows = 1000;
+  int64_t rows = 100000;
   int64_t columns = 15;
   uint64_t seed = 0;
   std::vector<double> coefficients;  ///< beta, one per column
@@ -42,9 +42,19 @@ class SyntheticRows : public LabelledRows {
   int64_t first_, count_;
 };
 
+/// The recipe's logistic_synthetic data section: the training rows' spec and
+/// the validation rows generated after them.
+struct SyntheticOptions {
+  SyntheticSpec spec;
+  int64_t val_rows = 0;  ///< 0: no validation split
+};
+
 struct SyntheticDataset {
   static recipe::Section schema();
   static DataSplits load(const YAML::Node& section);
+  /// The options of a validated section, as the recipe gives them.
+  static SyntheticOptions options_from(const YAML::Node& section);
+  /// The training rows' spec, with the coefficients drawn when none are given.
   static SyntheticSpec spec_from(const YAML::Node& section);
 };
 

@@ -11,21 +11,11 @@
 #include <sstream>
 
 #include "framework/core/error.h"
+#include "framework/recipe/binding.h"
 #include "framework/train/distributed_sampler.h"
 
 namespace tandem::data {
 namespace {
-
-std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream in(text);
-  for (std::string item; std::getline(in, item, ',');) {
-    const auto first = item.find_first_not_of(" \t");
-    if (first == std::string::npos) continue;
-    out.push_back(item.substr(first, item.find_last_not_of(" \t") - first + 1));
-  }
-  return out;
-}
 
 std::size_t column_index(const CsvTable& f, const std::string& name, const std::string& key) {
   const auto& cols = f.columns();
@@ -57,27 +47,79 @@ double number_at(const CsvTable& f, std::size_t row, std::size_t col, bool* miss
   return f.at(at(row), at(col));
 }
 
+/// Checks across keys: folds and fold agree; tune_fraction needs test rows to leave out.
+void add_survival_csv_rules(recipe::Binding<SurvivalCsvOptions>& s) {
+  s.rule([](const YAML::Node& d) -> std::optional<recipe::Section::Problem> {
+    const auto folds = d["folds"].as<int64_t>(), fold = d["fold"].as<int64_t>();
+    if (folds == 1) return recipe::Section::Problem{"folds", "expected 0 (off) or at least 2 folds, got 1"};
+    if (folds == 0 && fold != 0) {
+      return recipe::Section::Problem{"fold", fmt::format("expected 0 without data.folds, got {}", fold)};
+    }
+    if (folds > 0 && fold >= folds) {
+      return recipe::Section::Problem{
+          "fold", fmt::format("expected an integer in [0, {}] (data.folds is {}), got {}", folds - 1, folds, fold)};
+    }
+    return std::nullopt;
+  });
+  s.rule([](const YAML::Node& d) -> std::optional<recipe::Section::Problem> {
+    const bool has_test_rows = !d["split_column"].as<std::string>().empty() || d["folds"].as<int64_t>() > 0;
+    const auto tune = d["tune_fraction"].as<double>();
+    if (tune > 0 && !has_test_rows) {
+      return recipe::Section::Problem{
+          "tune_fraction", fmt::format("expected 0 without data.split_column or data.folds (nothing to hold out "
+                                       "beside the validation split, which val_fraction sets), got {}",
+                                       tune)};
+    }
+    return std::nullopt;
+  });
+}
+
+/// Every key of the survival_csv data section, bound to its SurvivalCsvOptions field.
+recipe::Binding<SurvivalCsvOptions> survival_csv_bindings() {
+  using O = SurvivalCsvOptions;
+  recipe::Binding<O> s("Right-censored survival data from a CSV file: duration, event and feature columns.");
+  s.file("path", &O::path, "The CSV file, with a header row.");
+  s.key("duration", &O::duration, "Column of follow-up times (>= 0).");
+  s.key("event", &O::event, "Column of event indicators: 1 = event observed, 0 = censored.");
+  s.name_list("features", &O::features, "Feature columns, comma-separated; empty: every other column.");
+  s.name_list("categorical", &O::categorical,
+              "Feature columns to one-hot encode (levels of the training split), comma-separated.");
+  s.key("split_column", &O::split_column, "Column naming each row's split; empty: a seeded split by val_fraction.");
+  s.key("train_value", &O::train_value, "Value of split_column for training rows.");
+  s.key("val_value", &O::val_value, "Value of split_column for validation rows.");
+  s.key("val_fraction", &O::val_fraction, "Without split_column: share of rows held out for validation.")
+      .min(0)
+      .less_than(1);
+  s.key("split_seed", &O::split_seed, "Seed of the split by val_fraction or tune_fraction.").min(0);
+  s.key("tune_fraction", &O::tune_fraction,
+        "With split_column or folds: validate on this share of the training rows (seeded) and leave the test rows "
+        "(val_value rows, or the fold) out, for tuning without them.")
+      .min(0)
+      .less_than(1);
+  s.key("folds", &O::folds,
+        "K-fold cross-validation: validate on fold data.fold of K seeded folds (split_seed) of every row, or of "
+        "the training rows with split_column (the val_value rows left out). 0: off.")
+      .min(0);
+  s.key("fold", &O::fold, "With folds: the fold to validate on, from 0 to folds - 1.").min(0);
+  s.key("holdout_fraction", &O::holdout_fraction,
+        "Share of the training rows (seeded by split_seed) taken out of training; the survival models keep the "
+        "weights of the epoch with the lowest loss on them (early stopping without the test rows). 0: off.")
+      .min(0)
+      .less_than(1);
+  s.spelled<std::string>(
+       "missing", &O::impute,
+       "Missing feature values: stop with an error, or impute (training mean; no level for a categorical column). "
+       "Missing durations and events are always errors.",
+       [](const std::string& word) { return word == "impute"; },
+       [](bool impute) { return impute ? "impute" : "error"; }, recipe::Type::kChoice)
+      .choices({"error", "impute"});
+  add_survival_csv_rules(s);
+  return s;
+}
+
 }  // namespace
 
-SurvivalCsvOptions survival_csv_options_from(const YAML::Node& s) {
-  SurvivalCsvOptions o;
-  o.path = s["path"].as<std::string>();
-  o.duration = s["duration"].as<std::string>();
-  o.event = s["event"].as<std::string>();
-  o.features = split_list(s["features"].as<std::string>());
-  o.categorical = split_list(s["categorical"].as<std::string>());
-  o.split_column = s["split_column"].as<std::string>();
-  o.train_value = s["train_value"].as<std::string>();
-  o.val_value = s["val_value"].as<std::string>();
-  o.val_fraction = s["val_fraction"].as<double>();
-  o.split_seed = s["split_seed"].as<uint64_t>();
-  o.tune_fraction = s["tune_fraction"].as<double>();
-  o.folds = s["folds"].as<int64_t>();
-  o.fold = s["fold"].as<int64_t>();
-  o.holdout_fraction = s["holdout_fraction"].as<double>();
-  o.impute = s["missing"].as<std::string>() == "impute";
-  return o;
-}
+SurvivalCsvOptions survival_csv_options_from(const YAML::Node& s) { return survival_csv_bindings().read(s); }
 
 CsvTable read_survival_csv(const std::string& path, const std::vector<std::string>& text_columns,
                            const std::vector<std::string>& columns) {
@@ -277,72 +319,7 @@ std::shared_ptr<SurvivalTable> encode_survival_csv(const CsvTable& f, const std:
   return table;
 }
 
-recipe::Section SurvivalCsvDataset::schema() {
-  using recipe::Type;
-  recipe::Section s("Right-censored survival data from a CSV file: duration, event and feature columns.");
-  s.add("path", Type::kFile, "The CSV file, with a header row.");
-  s.add("duration", Type::kString, "Column of follow-up times (>= 0).").def("duration");
-  s.add("event", Type::kString, "Column of event indicators: 1 = event observed, 0 = censored.").def("event");
-  s.add("features", Type::kString, "Feature columns, comma-separated; empty: every other column.").def("");
-  s.add("categorical", Type::kString, "Feature columns to one-hot encode (levels of the training split), "
-                                      "comma-separated.")
-      .def("");
-  s.add("split_column", Type::kString, "Column naming each row's split; empty: a seeded split by val_fraction.")
-      .def("");
-  s.add("train_value", Type::kString, "Value of split_column for training rows.").def("train");
-  s.add("val_value", Type::kString, "Value of split_column for validation rows.").def("test");
-  s.add("val_fraction", Type::kFloat, "Without split_column: share of rows held out for validation.")
-      .def(0.2)
-      .min(0)
-      .less_than(1);
-  s.add("split_seed", Type::kInt, "Seed of the split by val_fraction or tune_fraction.").def(0).min(0);
-  s.add("tune_fraction", Type::kFloat, "With split_column or folds: validate on this share of the training rows "
-                                       "(seeded) and leave the test rows (val_value rows, or the fold) out, for "
-                                       "tuning without them.")
-      .def(0.0)
-      .min(0)
-      .less_than(1);
-  s.add("folds", Type::kInt, "K-fold cross-validation: validate on fold data.fold of K seeded folds (split_seed) of "
-                             "every row, or of the training rows with split_column (the val_value rows left out). "
-                             "0: off.")
-      .def(0)
-      .min(0);
-  s.add("fold", Type::kInt, "With folds: the fold to validate on, from 0 to folds - 1.").def(0).min(0);
-  s.add("holdout_fraction", Type::kFloat, "Share of the training rows (seeded by split_seed) taken out of training; "
-                                          "the survival models keep the weights of the epoch with the lowest loss "
-                                          "on them (early stopping without the test rows). 0: off.")
-      .def(0.0)
-      .min(0)
-      .less_than(1);
-  s.add("missing", Type::kChoice, "Missing feature values: stop with an error, or impute (training mean; no level "
-                                  "for a categorical column). Missing durations and events are always errors.")
-      .def("error")
-      .choices({"error", "impute"});
-  s.rule([](const YAML::Node& d) -> std::optional<recipe::Section::Problem> {
-    const auto folds = d["folds"].as<int64_t>(), fold = d["fold"].as<int64_t>();
-    if (folds == 1) return recipe::Section::Problem{"folds", "expected 0 (off) or at least 2 folds, got 1"};
-    if (folds == 0 && fold != 0) {
-      return recipe::Section::Problem{"fold", fmt::format("expected 0 without data.folds, got {}", fold)};
-    }
-    if (folds > 0 && fold >= folds) {
-      return recipe::Section::Problem{
-          "fold", fmt::format("expected an integer in [0, {}] (data.folds is {}), got {}", folds - 1, folds, fold)};
-    }
-    return std::nullopt;
-  });
-  s.rule([](const YAML::Node& d) -> std::optional<recipe::Section::Problem> {
-    const bool has_test_rows = !d["split_column"].as<std::string>().empty() || d["folds"].as<int64_t>() > 0;
-    const auto tune = d["tune_fraction"].as<double>();
-    if (tune > 0 && !has_test_rows) {
-      return recipe::Section::Problem{
-          "tune_fraction", fmt::format("expected 0 without data.split_column or data.folds (nothing to hold out "
-                                       "beside the validation split, which val_fraction sets), got {}",
-                                       tune)};
-    }
-    return std::nullopt;
-  });
-  return s;
-}
+recipe::Section SurvivalCsvDataset::schema() { return survival_csv_bindings().schema(); }
 
 DataSplits SurvivalCsvDataset::load(const YAML::Node& section) {
   const auto o = survival_csv_options_from(section);

@@ -2,6 +2,8 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include "framework/recipe/binding.h"
+
 namespace tandem::data {
 
 torch::Tensor synthetic_log_hazard(const torch::Tensor& x, bool nonlinear) {
@@ -36,34 +38,36 @@ DataSplits make_synthetic_survival(const SyntheticSurvivalOptions& o) {
   return {part(0, o.n_train), part(o.n_train, o.n_val)};
 }
 
-recipe::Section SyntheticSurvivalDataset::schema() {
-  using recipe::Type;
-  recipe::Section s("Synthetic right-censored data with Weibull proportional hazards and known log hazard ratios.");
-  s.add("n_train", Type::kInt, "Training subjects.").def(2000).min(1);
-  s.add("n_val", Type::kInt, "Validation subjects (0: no validation split).").def(1000).min(0);
-  s.add("features", Type::kInt, "Covariates x0..x{p-1}, standard normal; only x0..x4 act.").def(5).min(5).max(1000);
-  s.add("effect", Type::kChoice, "Form of the log hazard ratio.").def("linear").choices({"linear", "nonlinear"});
-  s.add("shape", Type::kFloat, "Weibull shape k of the baseline hazard.").def(1.5).greater_than(0);
-  s.add("scale", Type::kFloat, "Weibull scale s of the baseline hazard (time units).").def(10.0).greater_than(0);
-  s.add("censor_mean", Type::kFloat, "Mean of the exponential censoring time; 0 turns censoring off.")
-      .def(15.0)
-      .min(0);
-  s.add("seed", Type::kInt, "Seed of the generator.").def(0).min(0);
+namespace {
+
+/// Every key of the survival_synthetic data section, bound to its SyntheticSurvivalOptions field.
+recipe::Binding<SyntheticSurvivalOptions> synthetic_survival_bindings() {
+  using O = SyntheticSurvivalOptions;
+  recipe::Binding<O> s("Synthetic right-censored data with Weibull proportional hazards and known log hazard ratios.");
+  s.key("n_train", &O::n_train, "Training subjects.").min(1);
+  s.key("n_val", &O::n_val, "Validation subjects (0: no validation split).").min(0);
+  s.key("features", &O::features, "Covariates x0..x{p-1}, standard normal; only x0..x4 act.").min(5).max(1000);
+  s.spelled<std::string>(
+       "effect", &O::nonlinear, "Form of the log hazard ratio.",
+       [](const std::string& word) { return word == "nonlinear"; },
+       [](bool nonlinear) { return nonlinear ? "nonlinear" : "linear"; }, recipe::Type::kChoice)
+      .choices({"linear", "nonlinear"});
+  s.key("shape", &O::shape, "Weibull shape k of the baseline hazard.").greater_than(0);
+  s.key("scale", &O::scale, "Weibull scale s of the baseline hazard (time units).").greater_than(0);
+  s.key("censor_mean", &O::censor_mean, "Mean of the exponential censoring time; 0 turns censoring off.").min(0);
+  s.key("seed", &O::seed, "Seed of the generator.").min(0);
   return s;
 }
 
-DataSplits SyntheticSurvivalDataset::load(const YAML::Node& s) {
-  SyntheticSurvivalOptions o;
-  o.n_train = s["n_train"].as<int64_t>();
-  o.n_val = s["n_val"].as<int64_t>();
-  o.features = s["features"].as<int64_t>();
-  o.nonlinear = s["effect"].as<std::string>() == "nonlinear";
-  o.shape = s["shape"].as<double>();
-  o.scale = s["scale"].as<double>();
-  o.censor_mean = s["censor_mean"].as<double>();
-  o.seed = s["seed"].as<uint64_t>();
-  return make_synthetic_survival(o);
+}  // namespace
+
+recipe::Section SyntheticSurvivalDataset::schema() { return synthetic_survival_bindings().schema(); }
+
+SyntheticSurvivalOptions SyntheticSurvivalDataset::options_from(const YAML::Node& s) {
+  return synthetic_survival_bindings().read(s);
 }
+
+DataSplits SyntheticSurvivalDataset::load(const YAML::Node& s) { return make_synthetic_survival(options_from(s)); }
 
 TANDEM_REGISTER_DATASET("survival_synthetic", SyntheticSurvivalDataset);
 

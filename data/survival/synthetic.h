@@ -38,6 +38,8 @@ DataSplits make_synthetic_survival(const SyntheticSurvivalOptions& options);
 struct SyntheticSurvivalDataset {
   static recipe::Section schema();
   static DataSplits load(const YAML::Node& section);
+  /// The options of a validated section.
+  static SyntheticSurvivalOptions options_from(const YAML::Node& section);
 };
 
 }  // namespace tandem::data

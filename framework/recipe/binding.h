@@ -29,6 +29,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -83,6 +84,24 @@ struct FieldOf<Options, T Options::*> {
   using type = T;
 };
 
+/// "a, b" as {"a", "b"}; blanks around each name dropped, empty names too.
+inline std::vector<std::string> split_names(const std::string& text) {
+  std::vector<std::string> names;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) {
+    const auto first = item.find_first_not_of(" \t");
+    if (first != std::string::npos) names.push_back(item.substr(first, item.find_last_not_of(" \t") - first + 1));
+  }
+  return names;
+}
+
+/// {"a", "b"} as "a, b".
+inline std::string join_names(const std::vector<std::string>& names) {
+  std::string text;
+  for (const auto& n : names) text += (text.empty() ? "" : ", ") + n;
+  return text;
+}
+
 /// Whether two values of a field are the same, NaN equal to NaN.
 template <typename T>
 bool same(const T& a, const T& b) {
@@ -122,20 +141,45 @@ class Binding {
     return bind(name, Type::kFile, accessor(field), doc);
   }
 
-  /// An enum key: the recipe spells each value with its word in `words`
-  /// (`{{"min", Goal::kMin}, {"max", Goal::kMax}}`); validation refuses any
-  /// other word, and the default is the word of the struct's value.
+  /// The type a field (member pointer or accessor) holds.
   template <typename Field>
   using FieldType = typename binding_detail::FieldOf<Options, Field>::type;
 
+  /// A field the recipe spells as a value of another type `Recipe` (a
+  /// word for an enum, a comma-separated string for a list of names): `parse`
+  /// turns the recipe's value into the field's, `spell` the field's into the
+  /// recipe's, and the key's default is the spelling of the struct's value.
+  template <typename Recipe, typename Field, typename Parse, typename Spell>
+  Key& spelled(const std::string& name, Field field, const std::string& doc, Parse parse, Spell spell,
+               std::optional<Type> type = std::nullopt) {
+    auto access = accessor(field);
+    Options defaults;
+    Key& key = state_->section->add(name, type.value_or(binding_detail::type_of<Recipe>()), doc);
+    key.def(Recipe(spell(access(defaults))));
+    state_->readers.push_back([name, access, parse](const YAML::Node& n, Options& o) {
+      access(o) = parse(n[name].template as<Recipe>());
+    });
+    state_->writers.push_back([name, access, spell](const Options& o, YAML::Node& n) {
+      n[name] = Recipe(spell(access(const_cast<Options&>(o))));
+    });
+    return key;
+  }
+
+  /// An enum key: the recipe spells each value with its word in `words`
+  /// (`{{"min", Goal::kMin}, {"max", Goal::kMax}}`); validation refuses any
+  /// other word.
   template <typename Field>
   Key& enumeration(const std::string& name, Field field, const std::string& doc,
                    std::vector<std::pair<std::string, FieldType<Field>>> words) {
     using Enum = FieldType<Field>;
-    static_assert(std::is_enum_v<Enum>, "enumeration() binds an enum field");
-    auto access = accessor(field);
     auto table = std::make_shared<const std::vector<std::pair<std::string, Enum>>>(std::move(words));
-    auto word_of = [table, name](Enum value) -> const std::string& {
+    auto parse = [table, name](const std::string& word) {
+      for (const auto& [w, value] : *table) {
+        if (w == word) return value;
+      }
+      throw std::logic_error("recipe key '" + name + "': '" + word + "' passed validation but has no value");
+    };
+    auto spell = [table, name](Enum value) -> std::string {
       for (const auto& [word, v] : *table) {
         if (v == value) return word;
       }
@@ -143,22 +187,14 @@ class Binding {
     };
     std::vector<std::string> choices;
     for (const auto& entry : *table) choices.push_back(entry.first);
-    Options defaults;
-    Key& key = state_->section->add(name, Type::kChoice, doc).choices(std::move(choices)).def(word_of(access(defaults)));
-    state_->readers.push_back([name, access, table](const YAML::Node& n, Options& o) {
-      const auto word = n[name].template as<std::string>();
-      for (const auto& [w, value] : *table) {
-        if (w == word) {
-          access(o) = value;
-          return;
-        }
-      }
-      throw std::logic_error("recipe key '" + name + "': '" + word + "' passed validation but has no value");
-    });
-    state_->writers.push_back([name, access, word_of](const Options& o, YAML::Node& n) {
-      n[name] = word_of(access(const_cast<Options&>(o)));
-    });
-    return key;
+    return spelled<std::string>(name, field, doc, parse, spell, Type::kChoice).choices(std::move(choices));
+  }
+
+  /// A list of names the recipe spells comma-separated ("age, sex"; blanks
+  /// around a name dropped, empty: no names).
+  template <typename Field>
+  Key& name_list(const std::string& name, Field field, const std::string& doc) {
+    return spelled<std::string>(name, field, doc, binding_detail::split_names, binding_detail::join_names);
   }
 
   /// An optional key held in a plain field whose struct default means "not
