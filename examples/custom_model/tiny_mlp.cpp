@@ -9,7 +9,7 @@
 #include <stdexcept>
 
 #include "data/text/alphabet.h"
-#include "framework/recipe/schema.h"
+#include "framework/recipe/binding.h"
 #include "framework/train/model.h"
 
 namespace my_models {
@@ -18,25 +18,35 @@ using tandem::Batch;
 using tandem::MetricSums;
 using tandem::text::Alphabet;
 
+/// The recipe's `model:` keys besides `type`, each default written once, here.
+struct TinyCharMlpOptions {
+  int64_t context = 8;  ///< characters read; must equal data.context
+  int64_t hidden = 64;  ///< hidden units
+};
+
+/// Each key bound to its field: the schema (checks, defaults, docs) and the
+/// reader both come from these lines.
+tandem::recipe::Binding<TinyCharMlpOptions> tiny_char_mlp_bindings() {
+  tandem::recipe::Binding<TinyCharMlpOptions> b(
+      "A one-hidden-layer MLP predicting the next character (custom_model example).");
+  b.key("context", &TinyCharMlpOptions::context, "Characters the model reads; must equal data.context.").min(1).max(64);
+  b.key("hidden", &TinyCharMlpOptions::hidden, "Hidden units.").min(1);
+  return b;
+}
+
 /// An MLP next-character model over the last `context` characters.
 /// Batch fields "input" and "target": int64 [batch, context], pad = 0.
 class TinyCharMlp : public tandem::Model {
  public:
   /// Built from the resolved `model:` section: every key of schema() is present.
-  explicit TinyCharMlp(const YAML::Node& section)
-      : context_(section["context"].as<int64_t>()), hidden_(section["hidden"].as<int64_t>()) {
+  explicit TinyCharMlp(const YAML::Node& section) : TinyCharMlp(tiny_char_mlp_bindings().read(section)) {}
+  explicit TinyCharMlp(const TinyCharMlpOptions& o) : context_(o.context), hidden_(o.hidden) {
     fc1_ = register_module("fc1", torch::nn::Linear(context_ * Alphabet::kSize, hidden_));
     fc2_ = register_module("fc2", torch::nn::Linear(hidden_, Alphabet::kSize));
   }
 
   /// The recipe keys of `model:` besides `type`; validation and defaults come from here.
-  static tandem::recipe::Section schema() {
-    using tandem::recipe::Type;
-    tandem::recipe::Section s("A one-hidden-layer MLP predicting the next character (custom_model example).");
-    s.add("context", Type::kInt, "Characters the model reads; must equal data.context.").def(8).min(1).max(64);
-    s.add("hidden", Type::kInt, "Hidden units.").def(64).min(1);
-    return s;
-  }
+  static tandem::recipe::Section schema() { return tiny_char_mlp_bindings().schema(); }
 
   /// Logits [batch, 31] of the character that follows each window.
   torch::Tensor forward(const Batch& batch) override {

@@ -147,8 +147,12 @@ TEST_F(Cli, ABadRecipeIsReportedWholeAndStartsNothing) {
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_NE(unknown.output.find("override 'model.type=char_lstn': model.type: expected one of char_lstm"),
             std::string::npos) << unknown.output;
+}
 
-  // Rules across keys are recipe errors too, found before anything starts.
+// Rules across keys, and names looked up in registries, are recipe errors
+// too, found before anything starts.
+TEST_F(Cli, RulesAcrossKeysAndRegisteredNamesAreCheckedBeforeAnythingStarts) {
+  const auto run_dir = fs::path(dir_) / "run";
   auto context = tandem("launch --run-dir " + run_dir.string() + " " + tiny_recipe() + " data.context=12");
   EXPECT_EQ(context.exit_code, 2);
   EXPECT_NE(context.output.find("override 'data.context=12': data.context: expected model.context's value 8, got 12"),
@@ -180,7 +184,10 @@ TEST_F(Cli, ABadRecipeIsReportedWholeAndStartsNothing) {
             std::string::npos)
       << global.output;
   EXPECT_FALSE(fs::exists(run_dir)) << "nothing was started";
+}
 
+TEST_F(Cli, TheWorkerCountIsCheckedBeforeAnythingStarts) {
+  const auto run_dir = fs::path(dir_) / "run";
   auto many = tandem("launch --nproc-per-node many --run-dir " + run_dir.string() + " " + tiny_recipe());
   EXPECT_EQ(many.exit_code, 2);
   EXPECT_NE(many.output.find("--nproc-per-node: expected auto, cpu, gpu or an integer in [1, 1024], got 'many'"),
