@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -121,6 +122,23 @@ struct ScalingData {
               speed = "# workers speedup efficiency ideal\n";
 };
 
+/// A speedup in time to target, and whether the repeats resolve it: when the
+/// two intervals overlap, the difference may be noise.
+std::string speedup_finding(int64_t b, int w, int w_min, const std::vector<double>& ttt,
+                            const std::vector<double>& base) {
+  const double speedup = mean(base) / mean(ttt);
+  std::string text = fmt::format("batch {} per worker: {} workers reach the target in {} s against {} s with {}: "
+                                 "{:.2f}x the speed, {:.0f} % efficiency",
+                                 b, w, fmt_ci(ttt), fmt_ci(base), w_min, speedup, 100.0 * speedup * w_min / w);
+  if (!intervals_overlap(ttt, base)) return text + "; the 95 % intervals do not overlap: the difference is resolved";
+  const size_t n = std::min(ttt.size(), base.size());
+  if (n < 2) return text + "; one repeat gives no interval, so the difference is not resolved (set sweep.repeats >= 2)";
+  const int needed = repeats_to_resolve(ttt, base);
+  text += fmt::format("; the 95 % intervals overlap, so the difference is NOT resolved by {} repeats", n);
+  if (needed > 0) return text + fmt::format(": at the observed spread about {} repeats would resolve it", needed);
+  return text + ": at the observed spread no affordable number of repeats would resolve it (the gap is within the noise)";
+}
+
 /// One row of the scaling table: `c` at `w` workers against the fewest workers, `w_min`.
 void add_scaling_row(const Study& s, int64_t b, int w, const Combo& c, const Combo* base, int w_min,
                      ScalingData& data, ScalingFigures& fig, std::vector<std::string>& findings) {
@@ -152,11 +170,7 @@ void add_scaling_row(const Study& s, int64_t b, int w, const Combo& c, const Com
                            speedup > 0 ? fmt::format("{:.2f}x", speedup) : "–",
                            speedup > 0 ? fmt::format("{:.0f} %", 100.0 * speedup * w_min / w) : "–",
                            fmt_ci(c.throughputs(), "{:.0f}"), 1000.0 * mean(c.step_times()), 100 * comm, 100 * exposed);
-  if (speedup > 0 && w != w_min) {
-    findings.push_back(fmt::format("batch {} per worker: {} workers reach the target in {:.1f} s against {:.1f} s "
-                                   "with {}: {:.2f}x the speed, {:.0f} % efficiency",
-                                   b, w, mean(ttt), base_ttt, w_min, speedup, 100.0 * speedup * w_min / w));
-  }
+  if (speedup > 0 && w != w_min) findings.push_back(speedup_finding(b, w, w_min, ttt, base->times_to_target()));
 }
 
 /// The rows, data files and plot lines of one batch size.
@@ -239,26 +253,32 @@ std::vector<Network> networks_to_project(const fs::path& sweep_dir, const std::v
 
 /// The step model of one batch size: compute time from the fewest-worker run
 /// (1 worker: no communication at all), bytes and buckets from the runs.
-StepModel step_model(int64_t b, const std::map<int, const Combo*>& by_workers, double overlap) {
+StepModel step_model(int64_t b, const std::map<int, const Combo*>& by_workers, double backward_fraction) {
   StepModel model;
   model.compute_s = mean(by_workers.begin()->second->step_times());
+  int buckets = 1;
   for (const auto& [w, c] : by_workers) {
     for (const auto* r : c->runs) {
       model.bytes = std::max(model.bytes, r->bytes_per_step);
-      model.buckets = std::max(model.buckets, r->buckets);
+      buckets = std::max(buckets, r->buckets);
     }
   }
-  model.overlap = overlap;
+  model.bucket_bytes = model.bytes / buckets;
+  model.backward_fraction = backward_fraction;
   model.batch_per_worker = static_cast<double>(b);
   return model;
+}
+
+int buckets_of(const StepModel& m) {
+  return m.bucket_bytes > 0 ? static_cast<int>(std::ceil(m.bytes / m.bucket_bytes - 1e-9)) : 1;
 }
 
 /// The markdown table of projected throughput and efficiency, 1 to 1024 workers.
 std::string projection_table(int64_t b, const StepModel& model, const std::vector<Network>& nets) {
   std::string table = fmt::format("Batch {} per worker: compute {:.1f} ms per step, {:.2f} MB of gradients in {} "
                                   "bucket{} per step.\n\n| workers |",
-                                  b, 1000 * model.compute_s, model.bytes / 1e6, model.buckets,
-                                  model.buckets == 1 ? "" : "s");
+                                  b, 1000 * model.compute_s, model.bytes / 1e6, buckets_of(model),
+                                  buckets_of(model) == 1 ? "" : "s");
   for (const auto& n : nets) table += " " + n.name + " |";
   table += "\n|---|";
   for (size_t k = 0; k < nets.size(); ++k) table += "---|";
@@ -329,11 +349,13 @@ std::string figure_projection(const Study& s, const fs::path& out, const fs::pat
                              "set format y '%.0s%c'\nset key top left font ',8'\nplot {}\nunset multiplot\n",
                              fmt::join(eff_plots, ", "), fmt::join(tput_plots, ", ")));
   md += "![](projection.png)\n\n";
-  md += fmt::format("The model (docs/sweep.md): a step costs its compute time plus the part of ring-allreduce time "
-                    "(2(N-1) alpha per bucket + 2(N-1)/N x bytes x beta) that does not fit behind the {:.0f} % of "
-                    "compute that is backward. Compute is this machine's; a faster device shrinks it and makes "
-                    "communication matter more.\n\n",
-                    100 * options.overlap);
+  md += fmt::format("The model (docs/sweep.md, validated there against published multi-GPU results): a step "
+                    "costs its compute time, stretched by the slowest of N workers ({:.1f} % of a step per unit of "
+                    "H_N - 1), plus the part of the bucketed ring allreduce (2(N-1) alpha per bucket + 2(N-1)/N x "
+                    "bytes x beta) that does not fit behind backward ({:.0f} % of compute; each bucket starts when "
+                    "its gradients are ready). Compute is this machine's; a faster device shrinks it and makes "
+                    "communication matter more: `tandem project` plans for GPUs.\n\n",
+                    100 * kStragglerScale, 100 * options.overlap);
   return md;
 }
 

@@ -13,7 +13,7 @@ namespace tandem::sweep {
 struct ReportOptions {
   std::filesystem::path out_dir;        ///< default SWEEP_DIR/report
   std::vector<Network> networks;        ///< projected networks besides the measured one
-  double overlap = 2.0 / 3;             ///< StepModel::overlap
+  double overlap = 2.0 / 3;             ///< StepModel::backward_fraction: what communication can hide behind
   std::string gnuplot = "gnuplot";
 };
 

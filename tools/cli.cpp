@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   add_predict_command(app, action);
   add_sweep_command(app, action);
   add_report_command(app, action);
+  add_project_command(app, action);
   add_probe_command(app, action);
   add_ngram_command(app, action);
   try {

@@ -20,6 +20,7 @@ void add_eval_command(CLI::App& app, Action& action);
 void add_predict_command(CLI::App& app, Action& action);
 void add_sweep_command(CLI::App& app, Action& action);
 void add_report_command(CLI::App& app, Action& action);
+void add_project_command(CLI::App& app, Action& action);
 void add_probe_command(CLI::App& app, Action& action);
 void add_ngram_command(CLI::App& app, Action& action);
 

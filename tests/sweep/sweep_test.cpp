@@ -80,25 +80,6 @@ TEST(Grid, ProblemsNameFileLineAndKey) {
             std::string::npos);
 }
 
-TEST(Projection, RingAllreduceAndStepTimeMatchHandWorkedNumbers) {
-  const Network net{"n", 1e-4, 1e-9};  // 100 us, 1 GB/s
-  // 4 workers, 1 MB in 2 buckets: 2*3*1e-4*2 + 2*3/4*1e6*1e-9 = 1.2 ms + 1.5 ms.
-  EXPECT_NEAR(ring_allreduce_s(net, 1e6, 4, 2), 2.7e-3, 1e-12);
-  EXPECT_DOUBLE_EQ(ring_allreduce_s(net, 1e6, 1, 2), 0.0);
-  StepModel step{0.010, 1e6, 2, 0.5, 64};
-  // Hidden: 2.7 ms fits behind 5 ms of backward.
-  auto p = project(step, net, 4);
-  EXPECT_NEAR(p.step_s, 0.010, 1e-12);
-  EXPECT_NEAR(p.step_no_overlap_s, 0.0127, 1e-12);
-  EXPECT_NEAR(p.samples_per_s, 4 * 64 / 0.010, 1e-6);
-  EXPECT_NEAR(p.efficiency, 1.0, 1e-12);
-  // 64 workers: 2*63*1e-4*2 + 2*63/64*1e-3 = 25.2 ms + 1.96875 ms = 27.16875 ms; 22.16875 ms exposed.
-  p = project(step, net, 64);
-  EXPECT_NEAR(p.comm_s, 0.02716875, 1e-12);
-  EXPECT_NEAR(p.step_s, 0.03216875, 1e-12);
-  EXPECT_NEAR(p.efficiency, 0.010 / 0.03216875, 1e-12);
-}
-
 TEST(Projection, FittingTwoWorkerTimingsRecoversAlphaAndBeta) {
   const double alpha = 50e-6, beta = 1.0 / 0.8e9;
   std::vector<double> bytes{4, 4096, 65536, 1 << 20, 8 << 20}, seconds;
@@ -114,6 +95,23 @@ TEST(Statistics, ConfidenceIntervalUsesStudentsT) {
   // sd 1, n 3, t(0.975, 2) = 4.303.
   EXPECT_NEAR(ci95_half_width({1, 2, 3}), 4.303 / std::sqrt(3.0), 1e-12);
   EXPECT_DOUBLE_EQ(ci95_half_width({5}), 0.0);
+}
+
+TEST(Statistics, OverlappingIntervalsAreNotResolvedAndSayHowManyRepeatsWould) {
+  // Means 11 and 12, each sd sqrt(2): with 2 repeats each interval is +- 12.7.
+  const std::vector<double> a{10, 12}, b{11, 13};
+  EXPECT_TRUE(intervals_overlap(a, b));
+  // Resolved once t(n-1) * 2 sqrt(2) / sqrt(n) < 1: t(32) = 2.035 gives 1.002 at
+  // n = 33; t(33) = 2.033 gives 0.986 at n = 34.
+  EXPECT_EQ(repeats_to_resolve(a, b), 34);
+  EXPECT_EQ(repeats_to_resolve(a, b, 20), 0);
+  EXPECT_EQ(repeats_to_resolve(a, a), 0);
+  const std::vector<double> c{1, 1.1, 0.9}, d{5, 5.1, 4.9};
+  EXPECT_FALSE(intervals_overlap(c, d));
+  EXPECT_EQ(repeats_to_resolve(c, d), 2);
+  // One repeat has no interval: nothing is resolved.
+  EXPECT_TRUE(intervals_overlap({1}, {5}));
+  EXPECT_EQ(repeats_to_resolve({1}, {5}), 0);
 }
 
 TEST(Results, LossesAndLanguageModelScoresAreBetterLowAccuracyHigh) {
