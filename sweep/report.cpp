@@ -237,17 +237,22 @@ std::string figures_scaling(const Study& s, const fs::path& out, std::vector<std
 
 // ---- 5. projection with the alpha-beta model ---------------------------------
 
-/// The network measured by the sweep's probe (network.json), if any, then `extra`.
-std::vector<Network> networks_to_project(const fs::path& sweep_dir, const std::vector<Network>& extra) {
-  std::vector<Network> nets;
+/// The network measured by the sweep's probe (network.json), if any: Gloo's
+/// ring; then `extra`, one worker per node, where NCCL would pick ring or tree.
+std::vector<Cluster> networks_to_project(const fs::path& sweep_dir, const std::vector<Network>& extra) {
+  std::vector<Cluster> nets;
   std::ifstream in(sweep_dir / "network.json");
   const auto j = in ? nlohmann::json::parse(in, nullptr, false) : nlohmann::json();
   if (j.is_object() && j.contains("alpha_s")) {
-    nets.push_back({fmt::format("measured here (Gloo, loopback): alpha {:.0f} us, {:.2f} GB/s",
-                                j["alpha_s"].get<double>() * 1e6, 1e-9 / j["beta_s_per_byte"].get<double>()),
-                    j["alpha_s"].get<double>(), j["beta_s_per_byte"].get<double>()});
+    nets.push_back(flat_cluster({fmt::format("measured here (Gloo, loopback): alpha {:.0f} us, {:.2f} GB/s",
+                                             j["alpha_s"].get<double>() * 1e6, 1e-9 / j["beta_s_per_byte"].get<double>()),
+                                 j["alpha_s"].get<double>(), j["beta_s_per_byte"].get<double>()}));
   }
-  nets.insert(nets.end(), extra.begin(), extra.end());
+  for (const auto& net : extra) {
+    Cluster c = flat_cluster(net);
+    c.algorithm = AllreduceAlgorithm::kHierarchical;
+    nets.push_back(c);
+  }
   return nets;
 }
 
@@ -274,7 +279,7 @@ int buckets_of(const StepModel& m) {
 }
 
 /// The markdown table of projected throughput and efficiency, 1 to 1024 workers.
-std::string projection_table(int64_t b, const StepModel& model, const std::vector<Network>& nets) {
+std::string projection_table(int64_t b, const StepModel& model, const std::vector<Cluster>& nets) {
   std::string table = fmt::format("Batch {} per worker: compute {:.1f} ms per step, {:.2f} MB of gradients in {} "
                                   "bucket{} per step.\n\n| workers |",
                                   b, 1000 * model.compute_s, model.bytes / 1e6, buckets_of(model),
@@ -296,7 +301,7 @@ std::string projection_table(int64_t b, const StepModel& model, const std::vecto
 
 /// The data files of one batch size, projected per network and measured, and their plot lines.
 void projection_data(const fs::path& out, int64_t b, const StepModel& model, const std::map<int, const Combo*>& by_workers,
-                     const std::vector<Network>& nets, std::vector<std::string>& eff_plots,
+                     const std::vector<Cluster>& nets, std::vector<std::string>& eff_plots,
                      std::vector<std::string>& tput_plots) {
   for (size_t k = 0; k < nets.size(); ++k) {
     std::string data = "# workers efficiency samples_per_s step_s comm_s\n";
@@ -320,11 +325,23 @@ void projection_data(const fs::path& out, int64_t b, const StepModel& model, con
   tput_plots.push_back(fmt::format("'{}' using 1:3 with points pt 7 ps 1.5 title 'b{}: measured'", file, b));
 }
 
+/// How to plan this model on GPUs: `tandem project` with its gradient size.
+std::string gpu_planning_note(const Study& s) {
+  double bytes = 0;
+  for (const auto& r : s.runs) bytes = std::max(bytes, r.bytes_per_step);
+  if (bytes <= 0) return "";
+  return fmt::format("On GPUs the step is a few milliseconds and the picture changes: measure the step time of one GPU "
+                     "at each batch and run `tandem project --grad-mb {:.3g} --batch B1 B2 ... --step-ms T1 T2 ...` "
+                     "(8 GPUs per node on NVLink, 8 x 400 Gb/s InfiniBand by default; docs/sweep.md has the shipped "
+                     "char-LSTM on H100s).\n\n",
+                     bytes / 1e6);
+}
+
 /// projection.gp, its data and the projection tables; returns the report's
 /// section, empty when no run all-reduced any gradients.
 std::string figure_projection(const Study& s, const fs::path& out, const fs::path& sweep_dir,
                               const ReportOptions& options) {
-  const std::vector<Network> nets = networks_to_project(sweep_dir, options.networks);
+  const std::vector<Cluster> nets = networks_to_project(sweep_dir, options.networks);
   std::string md = "## Projection beyond this machine\n\n";
   std::vector<std::string> eff_plots, tput_plots;
   for (const auto& [b, by_workers] : s.best) {
@@ -356,6 +373,7 @@ std::string figure_projection(const Study& s, const fs::path& out, const fs::pat
                     "its gradients are ready). Compute is this machine's; a faster device shrinks it and makes "
                     "communication matter more: `tandem project` plans for GPUs.\n\n",
                     100 * kStragglerScale, 100 * options.overlap);
+  md += gpu_planning_note(s);
   return md;
 }
 
