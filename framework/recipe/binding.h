@@ -22,6 +22,8 @@
 /// (a nested struct's, or one the recipe spells differently) is bound
 /// through an accessor, a callable taking the struct and returning a
 /// reference to the field.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
@@ -96,11 +98,7 @@ inline std::vector<std::string> split_names(const std::string& text) {
 }
 
 /// {"a", "b"} as "a, b".
-inline std::string join_names(const std::vector<std::string>& names) {
-  std::string text;
-  for (const auto& n : names) text += (text.empty() ? "" : ", ") + n;
-  return text;
-}
+inline std::string join_names(const std::vector<std::string>& names) { return fmt::format("{}", fmt::join(names, ", ")); }
 
 /// Whether two values of a field are the same, NaN equal to NaN.
 template <typename T>
