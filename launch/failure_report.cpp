@@ -37,7 +37,8 @@ std::string lower(std::string s) {
 bool lost_peer(const Candidate& c) {
   if (!c.worker->record) return false;
   const std::string e = lower(c.worker->record->message);
-  for (const char* sign : {"connection reset by peer", "connection closed by peer", "broken pipe"}) {
+  // "was lost:": a worker of a job over several hosts that stopped because the store told it of a lost member.
+  for (const char* sign : {"connection reset by peer", "connection closed by peer", "broken pipe", ") was lost: "}) {
     if (e.find(sign) != std::string::npos) return true;
   }
   return false;

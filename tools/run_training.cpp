@@ -1,6 +1,8 @@
 #include "tools/run_training.h"
 
+#include <cstdio>
 #include <cstdlib>
+#include <stdexcept>
 
 #include "framework/core/atomic_file.h"
 #include "framework/core/blas_check.h"
@@ -15,6 +17,7 @@
 #include "framework/train/preemption.h"
 #include "framework/train/schedule.h"
 #include "framework/train/trainer.h"
+#include "launch/error_file.h"
 #include "launch/launch_options.h"
 
 namespace tandem::cli {
@@ -38,6 +41,14 @@ std::unique_ptr<dist::Communicator> join_world(const YAML::Node& cfg, const dist
   dist_options.backend = launch.backend;
   dist_options.cuda_device = device.is_cuda() ? device.index() : -1;
   dist_options.timeout = std::chrono::milliseconds(static_cast<int64_t>(launch.timeout_s * 1000));
+  // A lost host: the worker stops at once, with the news in its error file for the launcher's report.
+  dist_options.on_member_lost = [rank = world.rank](const std::string& what) {
+    const std::runtime_error error(fmt::format("[dist] rank {} stops: {}", rank, what));
+    launch::record_uncaught_error(error, kExitFailure);
+    std::fprintf(stderr, "error: %s\n", error.what());
+    std::fflush(stderr);
+    std::_Exit(kExitFailure);
+  };
   return dist::connect(world, dist_options);
 }
 

@@ -31,7 +31,12 @@ packages=(
   libyaml-cpp-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev
   zlib1g-dev                          # CRC-32 of checkpoints
+  libssl-dev                          # HMAC-SHA256 admission to the store (OpenSSL's libcrypto)
 )
+
+if [ "$mode" = "--all" ] || [ "$mode" = "--torch2" ]; then
+  packages+=(iproute2)                         # the multi-host tests build hosts with `ip netns`, veth and `tc`
+fi
 
 if [ "$mode" = "--all" ] || [ "$mode" = "--torch2" ]; then
   packages+=(openmpi-bin gnuplot-nox)          # a test runs `tandem train` under a real mpirun; sweep reports

@@ -5,6 +5,7 @@
 #include "framework/dist/stream_mark.h"
 #include "framework/dist/torch_compat.h"
 #include "framework/core/error.h"
+#include "framework/core/log.h"
 
 #include <fmt/format.h>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
@@ -38,9 +39,10 @@ class C10dWorkHandle : public Work {
   /// `on_done` runs in wait(), after the operation succeeded (allgather copies
   /// its outputs back there). With `gpu`, the collective runs on that GPU's
   /// stream (NCCL) and its end is marked there.
-  C10dWorkHandle(c10::intrusive_ptr<C10dWork> work, std::string what, std::function<void()> on_done = {},
-                 std::optional<c10::Device> gpu = std::nullopt)
-      : work_(std::move(work)), what_(std::move(what)), on_done_(std::move(on_done)) {
+  C10dWorkHandle(c10::intrusive_ptr<C10dWork> work, std::string what, std::shared_ptr<Membership> membership,
+                 std::function<void()> on_done = {}, std::optional<c10::Device> gpu = std::nullopt)
+      : work_(std::move(work)), what_(std::move(what)), membership_(std::move(membership)),
+        on_done_(std::move(on_done)) {
     if (gpu) {
       // A side stream waits for the collective (the host does not), and an
       // event on it marks the collective's end.
@@ -77,12 +79,19 @@ class C10dWorkHandle : public Work {
     try {
       work_->wait();
     } catch (const std::exception& e) {
+      // A peer on another host that died or went silent: say which, as the store learnt it.
+      std::optional<std::string> lost;
+      if (membership_) lost = membership_->lost(std::chrono::milliseconds(2 * wire_silence_ms()));
+      if (lost) throw std::runtime_error(fmt::format("[dist] {}; {} failed: {}", *lost, what_, e.what()));
       throw std::runtime_error(fmt::format("[dist] {} failed: {}", what_, e.what()));
     }
   }
 
+  static int wire_silence_ms() { return 5000; }
+
   c10::intrusive_ptr<C10dWork> work_;
   std::string what_;
+  std::shared_ptr<Membership> membership_;
   std::function<void()> on_done_;
   std::shared_ptr<std::atomic<int64_t>> done_ns_ = std::make_shared<std::atomic<int64_t>>(0);
   std::shared_ptr<const Mark> end_;  ///< on the GPU; null for collectives on the host
@@ -103,12 +112,16 @@ c10d::ReduceOp to_c10d(ReduceOp op) {
 /// gradients on the GPU.
 class C10dCommunicator : public Communicator {
  public:
-  C10dCommunicator(c10::intrusive_ptr<C10dBackend> cpu, c10::intrusive_ptr<C10dBackend> cuda = {})
-      : cpu_(std::move(cpu)), cuda_(std::move(cuda)) {
+  C10dCommunicator(std::shared_ptr<Membership> membership, c10::intrusive_ptr<C10dBackend> cpu,
+                   c10::intrusive_ptr<C10dBackend> cuda = {})
+      : cpu_(std::move(cpu)), cuda_(std::move(cuda)), membership_(std::move(membership)) {
     name_ = cuda_ ? fmt::format("cpu:{},cuda:{}", cpu_->getBackendName(), cuda_->getBackendName())
                   : cpu_->getBackendName();
   }
   ~C10dCommunicator() override {
+    // Destroyed other than by an exception: this worker finished, and its
+    // closing connection is no loss. (Unwinding, it is one: the peers hear of it.)
+    if (membership_ && std::uncaught_exceptions() == 0) membership_->leave();
     // NCCL wants its communicators torn down before the process exits.
     if (cuda_) compat::shutdown(*cuda_);
   }
@@ -139,8 +152,8 @@ class C10dCommunicator : public Communicator {
         if (!outputs[i].is_same((*out)[0][i])) outputs[i].copy_((*out)[0][i]);
       }
     };
-    return std::make_shared<C10dWorkHandle>(std::move(work), describe("allgather", input), std::move(copy_back),
-                                            timed_on_gpu(input));
+    return std::make_shared<C10dWorkHandle>(std::move(work), describe("allgather", input), membership_,
+                                            std::move(copy_back), timed_on_gpu(input));
   }
   bool can_allreduce(at::ScalarType dtype) const override {
     // Gloo cannot sum bfloat16; NCCL, which takes every CUDA tensor when present, can.
@@ -152,8 +165,8 @@ class C10dCommunicator : public Communicator {
   }
   /// On the control plane (Gloo): no device is involved.
   std::shared_ptr<Work> barrier() override {
-    return std::make_shared<C10dWorkHandle>(cpu_->barrier(), fmt::format("barrier on rank {} ({})", rank(),
-                                                                         cpu_->getBackendName()));
+    return std::make_shared<C10dWorkHandle>(
+        cpu_->barrier(), fmt::format("barrier on rank {} ({})", rank(), cpu_->getBackendName()), membership_);
   }
 
  private:
@@ -162,7 +175,8 @@ class C10dCommunicator : public Communicator {
     return fmt::format("{} on rank {} ({})", what, rank(), group_for(tensor).getBackendName());
   }
   std::shared_ptr<Work> handle(c10::intrusive_ptr<C10dWork> work, const char* what, const at::Tensor& tensor) {
-    return std::make_shared<C10dWorkHandle>(std::move(work), describe(what, tensor), nullptr, timed_on_gpu(tensor));
+    return std::make_shared<C10dWorkHandle>(std::move(work), describe(what, tensor), membership_, nullptr,
+                                            timed_on_gpu(tensor));
   }
   /// The GPU whose stream runs the collectives on `tensor`, where NCCL takes
   /// it and this LibTorch can time events; otherwise they are timed on the
@@ -175,30 +189,46 @@ class C10dCommunicator : public Communicator {
   c10::intrusive_ptr<C10dBackend> cpu_;
   c10::intrusive_ptr<C10dBackend> cuda_;  ///< NCCL for CUDA tensors; null: the CPU group takes every tensor
   std::string name_;
+  // Declared last, so destroyed first: a worker unwinding on an error is
+  // reported lost before its groups (and rank 0's store) go.
+  std::shared_ptr<Membership> membership_;  ///< null on a single host
 };
 
 c10::intrusive_ptr<C10dBackend> make_gloo(const c10::intrusive_ptr<c10d::Store>& store, const World& world,
-                                          const DistOptions& options) {
+                                          const DistOptions& options, const Endpoint& endpoint) {
   auto prefixed = c10::make_intrusive<c10d::PrefixStore>("tandem/gloo", store);
   auto opts = c10d::ProcessGroupGloo::Options::create(options.timeout);
-  if (const char* ifname = std::getenv("GLOO_SOCKET_IFNAME"); ifname != nullptr && *ifname != '\0') {
-    opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
-  } else if (!store_bind_address(world.master_addr).empty()) {
-    // A single-host job talks over loopback only.
-    opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
-  } else {
-    opts->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
-  }
+  // Never createDefaultDevice(): it takes the host name's address, often 127.0.1.1 (endpoint.h).
+  opts->devices.push_back(endpoint.address.empty()
+                              ? c10d::ProcessGroupGloo::createDeviceForInterface(endpoint.interface)
+                              : c10d::ProcessGroupGloo::createDeviceForHostname(endpoint.address));
   return c10::make_intrusive<c10d::ProcessGroupGloo>(prefixed, world.rank, world.world_size, opts);
 }
 
 #ifdef USE_C10D_NCCL
+/// NCCL's bootstrap picks its own interface, which may not be the one that
+/// reaches the other hosts: unless the user named one (NCCL_SOCKET_IFNAME), it
+/// takes Gloo's ("=NAME": that interface exactly).
+void use_gloo_interface_for_nccl(const World& world, const Endpoint& endpoint) {
+  if (!spans_hosts(world)) return;
+  if (const char* mine = std::getenv("NCCL_SOCKET_IFNAME"); mine != nullptr && *mine != '\0') {
+    if (world.local_rank == 0) log_info("dist", "host {}: NCCL bootstraps over NCCL_SOCKET_IFNAME={}", world.group_rank, mine);
+    return;
+  }
+  if (endpoint.interface.empty()) return;
+  ::setenv("NCCL_SOCKET_IFNAME", ("=" + endpoint.interface).c_str(), 1);
+  if (world.local_rank == 0) {
+    log_info("dist", "host {}: NCCL bootstraps over {}, Gloo's interface", world.group_rank, endpoint.interface);
+  }
+}
+
 c10::intrusive_ptr<C10dBackend> make_nccl(const c10::intrusive_ptr<c10d::Store>& store, const World& world,
-                                          const DistOptions& options) {
+                                          const DistOptions& options, const Endpoint& endpoint) {
   if (options.cuda_device < 0) {
     throw BadInput("launch.backend: expected gloo or auto for a job on the CPU (NCCL reduces CUDA tensors only), "
                    "got nccl; or train on GPUs with trainer.device");
   }
+  use_gloo_interface_for_nccl(world, endpoint);
   auto prefixed = c10::make_intrusive<c10d::PrefixStore>("tandem/nccl", store);
   auto opts = c10d::ProcessGroupNCCL::Options::create();
   opts->timeout = options.timeout;
@@ -222,20 +252,21 @@ std::vector<std::string> available_backends() {
 int visible_gpus() { return at::hasCUDA() ? static_cast<int>(torch::cuda::device_count()) : 0; }
 
 std::unique_ptr<Communicator> make_c10d_communicator(c10::intrusive_ptr<c10d::Store> store, const World& world,
-                                                     const DistOptions& options) {
+                                                     const DistOptions& options, const Endpoint& endpoint,
+                                                     std::shared_ptr<Membership> membership) {
   const std::string& backend = options.backend;
   if (backend != "auto" && backend != "gloo" && backend != "nccl") {
     throw std::invalid_argument("backend '" + backend + "' is not available in this build of Tandem");
   }
   // Gloo always: it carries the CPU tensors, and every tensor of a CPU job.
-  auto gloo = make_gloo(store, world, options);
+  auto gloo = make_gloo(store, world, options, endpoint);
   // NCCL for the gradients of a GPU job (auto), or whenever asked (nccl).
   const bool nccl = backend == "nccl" || (backend == "auto" && options.cuda_device >= 0);
-  if (!nccl) return std::make_unique<C10dCommunicator>(gloo);
+  if (!nccl) return std::make_unique<C10dCommunicator>(membership, gloo);
 #ifdef USE_C10D_NCCL
-  return std::make_unique<C10dCommunicator>(gloo, make_nccl(store, world, options));
+  return std::make_unique<C10dCommunicator>(membership, gloo, make_nccl(store, world, options, endpoint));
 #else
-  if (backend == "auto") return std::make_unique<C10dCommunicator>(gloo);  // CUDA tensors through Gloo
+  if (backend == "auto") return std::make_unique<C10dCommunicator>(membership, gloo);  // CUDA tensors through Gloo
   throw std::invalid_argument("backend 'nccl' is not available in this build of Tandem (LibTorch without NCCL)");
 #endif
 }

@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -80,6 +81,12 @@ struct DistOptions {
   std::string backend = "gloo";
   std::chrono::milliseconds timeout{std::chrono::seconds(300)};  ///< rendezvous and every collective
   int cuda_device = -1;  ///< the rank's GPU (current before connecting); -1: it computes on the CPU
+  /// A job over several hosts: called, from a thread of the communicator's,
+  /// when the job loses a member (a worker's process or host, or the store),
+  /// with a sentence that names its host and rank. It must end the process
+  /// (the worker's own thread may be blocked in a collective). Unset: the
+  /// sentence goes to stderr and the process exits with code 1.
+  std::function<void(const std::string& what)> on_member_lost;
 };
 
 /// The backends this build supports ("gloo", and "nccl" where LibTorch has CUDA).

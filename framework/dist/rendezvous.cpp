@@ -4,8 +4,14 @@
 #include <algorithm>
 
 #include "framework/core/error.h"
+#include "framework/core/log.h"
 #include "framework/dist/c10d_communicator.h"
+#include "framework/dist/endpoint.h"
+#include "framework/dist/membership.h"
 #include "framework/dist/store.h"
+
+#include <cstdio>
+#include <cstdlib>
 
 namespace tandem::dist {
 namespace {
@@ -73,10 +79,31 @@ void wait_for_everyone(StoreClient& store, const World& world, std::chrono::mill
   }
 }
 
+/// The endpoint, said once per host: where this host's workers listen for their peers.
+Endpoint announced_endpoint(const World& world) {
+  Endpoint e = choose_endpoint(world);
+  if (world.local_rank == 0) {
+    const std::string where = e.address.empty()   ? "interface " + e.interface
+                              : e.interface.empty() ? e.address
+                                                    : fmt::format("{} ({})", e.address, e.interface);
+    log_info("dist", "host {}: Gloo listens on {}, {}", world.group_rank, where, e.how);
+  }
+  return e;
+}
+
+/// What a worker does, by default, when it hears that its job lost a member.
+void exit_on_lost_member(int rank, const std::string& what) {
+  std::fprintf(stderr, "error: [dist] rank %d stops: %s\n", rank, what.c_str());
+  std::fflush(stderr);
+  std::_Exit(1);
+}
+
 }  // namespace
 
 std::unique_ptr<Communicator> connect(const World& world, const DistOptions& options) {
   if (!world.distributed()) return make_local_communicator();
+  // Before any connection: a job of several hosts that would advertise loopback stops here.
+  const Endpoint endpoint = announced_endpoint(world);
   std::shared_ptr<StoreServer> server;
   if (world.rank == 0) {
     try {
@@ -100,9 +127,16 @@ std::unique_ptr<Communicator> connect(const World& world, const DistOptions& opt
                                          options.timeout.count() / 1000.0, world.rank, world.master_addr,
                                          world.master_port, e.what()));
   }
+  std::shared_ptr<Membership> membership;
+  if (spans_hosts(world)) {
+    Membership::OnLost on_lost = options.on_member_lost;
+    if (!on_lost) on_lost = [rank = world.rank](const std::string& what) { exit_on_lost_member(rank, what); };
+    membership = std::make_shared<Membership>(world.master_addr, world.master_port, world.store_token, world.rank,
+                                              world.group_rank, options.timeout, std::move(on_lost));
+  }
   auto store = c10::make_intrusive<TandemStore>(server, client, options.timeout);
   wait_for_everyone(*client, world, options.timeout);
-  return make_c10d_communicator(store, world, options);
+  return make_c10d_communicator(store, world, options, endpoint, std::move(membership));
 }
 
 }  // namespace tandem::dist

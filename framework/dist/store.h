@@ -5,8 +5,10 @@
 /// It replaces c10d's TCPStore for two reasons. LibTorch 1.13's TCPStore
 /// listens on every interface; this server binds the address it is given, so
 /// a single-host job's store is reachable over loopback only. And it admits a
-/// connection only after its first message presents the job's token
-/// (TANDEM_STORE_TOKEN): a wrong token is told so and closed; bytes that are
+/// connection only after it proves it holds the job's token
+/// (TANDEM_STORE_TOKEN) by a challenge and response (HMAC-SHA256 of fresh
+/// nonces: the token never crosses the wire, store_wire.h): a wrong token is
+/// told so and closed; bytes that are
 /// not a message, a message over the size limits, or silence for 10 s before
 /// the first message close the connection too. None of them touch the data.
 ///
@@ -110,6 +112,8 @@ class StoreClient {
   const std::string& token() const { return token_; }
 
  private:
+  friend class Membership;
+  bool admitted(std::chrono::milliseconds reply_within, std::string& why);
   std::vector<std::string> call(const std::vector<std::string>& request, std::chrono::milliseconds reply_within);
 
   std::string host_;

@@ -98,28 +98,51 @@ StoreClient::StoreClient(std::string host, int port, std::string token, std::chr
   std::string error;
   for (;;) {
     fd_ = dial(host_, port_, error);
-    if (fd_ >= 0) break;
+    if (fd_ >= 0) {
+      // A store whose job lost a member is ending: wait for the next one (a restart).
+      if (admitted(std::max(connect_timeout, std::chrono::milliseconds(10000)), error)) return;
+      ::close(fd_);
+      fd_ = -1;
+    }
     if (Clock::now() >= deadline) {
       throw std::runtime_error(
           fmt::format("nothing answered at {}:{} within {} s ({})", host_, port_, connect_timeout.count() / 1000.0, error));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+}
+
+/// The challenge and response on a fresh connection. True once admitted;
+/// false, with `why`, when the store is ending its job; throws otherwise.
+bool StoreClient::admitted(std::chrono::milliseconds reply_within, std::string& why) {
+  const std::string client_nonce = fresh_nonce();
   Message reply;
   try {
-    send_all(fd_, encode({"hello", kProtocol, token_}));
-    reply = receive(fd_, Clock::now() + std::max(connect_timeout, std::chrono::milliseconds(10000)));
+    send_all(fd_, encode({"hello", kProtocol, client_nonce}));
+    reply = receive(fd_, Clock::now() + reply_within);
+    if (reply.size() != 2 || reply[0] != "challenge" || reply[1].size() != 32) throw std::runtime_error("no challenge");
+    send_all(fd_, encode({"prove", client_proof(token_, reply[1], client_nonce)}));
+    const std::string server_nonce = reply[1];
+    reply = receive(fd_, Clock::now() + reply_within);
+    if (reply.size() == 2 && reply[0] == "ok" && same_token(reply[1], server_proof(token_, server_nonce, client_nonce))) {
+      return true;
+    }
   } catch (const std::exception& e) {
     ::close(fd_);
+    fd_ = -1;
     throw std::runtime_error(fmt::format("{}:{} is not a Tandem store: {}", host_, port_, e.what()));
   }
-  if (reply.empty() || reply[0] != "ok") {
-    ::close(fd_);
-    if (!reply.empty() && reply[0] == "denied") {
-      throw StoreRefused(fmt::format("the store at {}:{} refused this worker's token", host_, port_));
-    }
-    throw std::runtime_error(fmt::format("{}:{} is not a Tandem store", host_, port_));
+  if (reply.size() == 2 && reply[0] == "ended") {
+    why = "the store there is ending its job, in which " + reply[1];
+    return false;
   }
+  ::close(fd_);
+  fd_ = -1;
+  if (!reply.empty() && (reply[0] == "denied" || reply[0] == "ok")) {
+    // "ok" with a wrong proof: a store that does not hold this worker's token either.
+    throw StoreRefused(fmt::format("the store at {}:{} refused this worker's token", host_, port_));
+  }
+  throw std::runtime_error(fmt::format("{}:{} is not a Tandem store", host_, port_));
 }
 
 StoreClient::~StoreClient() {

@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <list>
 #include <map>
+#include <string>
 #include <thread>
 
 #include "framework/core/log.h"
@@ -114,6 +115,12 @@ struct StoreServer::Impl {
     bool admitted = false;
     bool close_after_write = false;
     Clock::time_point opened;
+    std::string client_nonce, server_nonce;  ///< set by hello; the proof must answer them
+    // A member's heartbeat connection (join): its closing without leave, or
+    // its silence, is the loss of that worker.
+    int member_rank = -1, member_host = -1;
+    bool left = false;
+    Clock::time_point last_heard;
     bool waiting = false;
     std::vector<std::string> wait_keys;
     Clock::time_point wait_deadline;
@@ -130,6 +137,10 @@ struct StoreServer::Impl {
   Stats stats;
   std::map<std::string, std::string> data;
   std::list<Conn> conns;
+  std::string lost;  ///< who was lost first, and how; empty while every member is well
+  // Read by the destructor's thread: members still in the job, and whether one was lost.
+  std::atomic<int> active_members{0};
+  std::atomic<bool> any_lost{false};
 
   void serve();
   Clock::time_point next_deadline(Clock::time_point now) const;
@@ -138,6 +149,10 @@ struct StoreServer::Impl {
   void on_readable(Conn& c);
   void handle(Conn& c, Message& request);
   void greet(Conn& c, const Message& hello);
+  void check_proof(Conn& c, const Message& prove);
+  void member_request(Conn& c, const Message& r);
+  void lose(Conn& c, const std::string& how);
+  bool is_member(const Conn& c) const { return c.member_rank >= 0 && !c.left; }
   void add(Conn& c, const Message& r);
   void compare_set(Conn& c, const Message& r);
   void wait(Conn& c, const Message& r);
@@ -209,6 +224,13 @@ StoreServer::StoreServer(const std::string& bind_addr, int port, std::string tok
 }
 
 StoreServer::~StoreServer() {
+  // Rank 0 has finished: it waits (bounded) until the other members have
+  // left or gone, so that none of them sees its store vanish while it is
+  // still finishing; after a loss there is nothing to wait for.
+  const auto until = Clock::now() + std::chrono::seconds(30);
+  while (impl_->active_members.load() > 0 && !impl_->any_lost.load() && Clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   impl_->stop = true;
   const char byte = 1;
   [[maybe_unused]] const ssize_t n = ::write(impl_->wake[1], &byte, 1);
@@ -254,6 +276,9 @@ void StoreServer::Impl::serve() {
       if (c.fd >= 0 && (ev & (POLLIN | POLLHUP | POLLERR)) != 0) on_readable(c);
     }
     expire(Clock::now());
+    for (auto& c : conns) {
+      if (c.fd < 0 && is_member(c)) lose(c, "its connection to the store closed");
+    }
     conns.remove_if([](const Conn& c) { return c.fd < 0; });
   }
 }
@@ -264,6 +289,7 @@ Clock::time_point StoreServer::Impl::next_deadline(Clock::time_point now) const 
   for (const auto& c : conns) {
     if (c.waiting) next = std::min(next, c.wait_deadline);
     if (!c.admitted) next = std::min(next, c.opened + kHelloWithin);
+    if (is_member(c)) next = std::min(next, c.last_heard + std::chrono::milliseconds(kSilentForMs));
   }
   return next;
 }
@@ -300,6 +326,9 @@ void StoreServer::Impl::expire(Clock::time_point now) {
     } else if (!c.admitted && now >= c.opened + kHelloWithin) {
       refuse(c, false, "no greeting within 10 s");
       drop(c);
+    } else if (is_member(c) && now >= c.last_heard + std::chrono::milliseconds(kSilentForMs)) {
+      lose(c, fmt::format("nothing heard from it for {} s (a cut link, or its host stopped)", kSilentForMs / 1000));
+      drop(c);
     }
   }
 }
@@ -309,6 +338,7 @@ void StoreServer::Impl::on_readable(Conn& c) {
   for (;;) {
     const ssize_t n = ::recv(c.fd, buffer, sizeof(buffer), MSG_DONTWAIT);
     if (n > 0) {
+      c.last_heard = Clock::now();
       c.in.append(buffer, static_cast<size_t>(n));
       if (static_cast<size_t>(n) < sizeof(buffer)) break;
       continue;
@@ -339,7 +369,9 @@ void StoreServer::Impl::handle(Conn& c, Message& r) {
   if (c.waiting) return reject(c, "a request while its wait was pending");
   const std::string& op = r[0];
   const size_t n = r.size();
-  if (op == "set" && n == 3) {
+  if (op == "join" || op == "beat" || op == "leave") {
+    member_request(c, r);
+  } else if (op == "set" && n == 3) {
     data[r[1]] = std::move(r[2]);
     reply(c, {"ok"});
     wake_waiters();
@@ -367,14 +399,30 @@ void StoreServer::Impl::handle(Conn& c, Message& r) {
   }
 }
 
+/// hello: the client's nonce; the server answers with its own. The token is
+/// never sent: the next message must prove it (check_proof).
 void StoreServer::Impl::greet(Conn& c, const Message& r) {
-  if (r[0] != "hello" || r.size() != 3 || r[1] != kProtocol) {
+  if (!c.server_nonce.empty()) return check_proof(c, r);
+  if (r[0] != "hello" || r.size() != 3 || r[1] != kProtocol || r[2].size() != 32) {
     return reject(c, "a first message that is not a Tandem greeting");
   }
-  if (!same_token(r[2], token)) {
+  c.client_nonce = r[2];
+  c.server_nonce = fresh_nonce();
+  reply(c, {"challenge", c.server_nonce});
+}
+
+void StoreServer::Impl::check_proof(Conn& c, const Message& r) {
+  if (r[0] != "prove" || r.size() != 2) return reject(c, "a greeting without the proof that must follow it");
+  if (!same_token(r[1], client_proof(token, c.server_nonce, c.client_nonce))) {
     refuse(c, true, "its TANDEM_STORE_TOKEN is not this job's");
     c.close_after_write = true;
     reply(c, {"denied"});
+    return;
+  }
+  if (!lost.empty()) {
+    // A job that lost a member is ending: a worker of the next attempt waits for the next store.
+    c.close_after_write = true;
+    reply(c, {"ended", lost});
     return;
   }
   c.admitted = true;
@@ -382,7 +430,48 @@ void StoreServer::Impl::greet(Conn& c, const Message& r) {
     std::lock_guard<std::mutex> lock(stats_mutex);
     ++stats.admitted;
   }
-  reply(c, {"ok"});
+  reply(c, {"ok", server_proof(token, c.server_nonce, c.client_nonce)});
+}
+
+void StoreServer::Impl::member_request(Conn& c, const Message& r) {
+  const std::string& op = r[0];
+  if (op == "join" && r.size() == 3 && c.member_rank < 0) {
+    try {
+      c.member_rank = std::stoi(r[1]);
+      c.member_host = std::stoi(r[2]);
+    } catch (const std::exception&) {
+      return reject(c, "a join without a rank and a host");
+    }
+    c.last_heard = Clock::now();
+    ++active_members;
+    reply(c, {"ok"});
+  } else if (op == "beat" && r.size() == 1 && is_member(c)) {
+    reply(c, lost.empty() ? Message{"ok"} : Message{"lost", lost});
+  } else if (op == "leave" && r.size() == 1 && is_member(c)) {
+    c.left = true;
+    --active_members;
+    reply(c, {"ok"});
+  } else {
+    reject(c, "a membership request out of turn");
+  }
+}
+
+/// Member `c` is gone without leaving. The first such loss is the job's
+/// story: every member's next beat hears it, and pending waits end with it.
+void StoreServer::Impl::lose(Conn& c, const std::string& how) {
+  const int rank = c.member_rank, host = c.member_host;
+  c.left = true;  // counted once
+  --active_members;
+  if (!lost.empty()) return;
+  lost = fmt::format("host {} (rank {}) was lost: {}", host, rank, how);
+  any_lost = true;
+  log_warn("store", "{}", lost);
+  for (auto& other : conns) {
+    if (other.fd >= 0 && other.waiting) {
+      other.waiting = false;
+      reply(other, {"error", lost});
+    }
+  }
 }
 
 void StoreServer::Impl::add(Conn& c, const Message& r) {

@@ -15,6 +15,10 @@
 /// - c10::Event can wait for itself and time itself against another event
 ///   (synchronize, elapsedTime) in 2.x, not in 1.13: collectives on a GPU are
 ///   timed with events only where it can.
+/// - Gloo's devices: ProcessGroupGloo::createDeviceForHostname(address) and
+///   createDeviceForInterface(name) exist in both, called with one argument
+///   (2.x adds a trailing `bool lazyInit = false`), so they need nothing here.
+///   Tandem never calls createDefaultDevice (see endpoint.h).
 /// - c10d::Store gains virtuals in 2.x: clone() (pure) and append() (with a
 ///   default). rendezvous.cpp's store defines both whatever the version: they
 ///   override in 2.x and are plain, unused member functions in 1.13, so they

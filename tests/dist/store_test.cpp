@@ -1,15 +1,24 @@
 // Tandem's rendezvous store (framework/dist/store.h): c10d's semantics over a
 // real TCP server, the token, strangers, and where it listens.
 #include "framework/dist/store.h"
+#include "framework/dist/membership.h"
+#include "framework/dist/store_wire.h"
 #include "tests/support/multiprocess.h"
+#include "tests/support/wait.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
+#include <csignal>
+#include <iostream>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -221,6 +230,131 @@ TEST(Store, AClientWaitingWhenTheServerGoesAwayFailsAtOnce) {
   }
   stop.join();
   EXPECT_THROW(client.set("k", b("v")), std::runtime_error) << "the connection stays lost";
+}
+
+}  // namespace
+}  // namespace tandem::dist
+
+namespace tandem::dist {
+namespace {
+
+// Membership (membership.h): a worker whose connection closes without
+// leaving is lost; every other member hears who, first; pending waits end
+// with it; a newcomer of the next attempt is turned away until a new store.
+TEST(Membership, AMemberGoneWithoutLeavingIsNamedToTheOthersAndEndsPendingWaits) {
+  StoreServer server("127.0.0.1", 0, "tok");
+  std::mutex mutex;
+  std::string heard;
+  auto on_lost = [&](const std::string& what) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (heard.empty()) heard = what;
+  };
+  Membership rank0("127.0.0.1", server.port(), "tok", 0, 0, 5s, on_lost);
+  auto rank1 = std::make_unique<Membership>("127.0.0.1", server.port(), "tok", 1, 1, 5s, on_lost);
+  StoreClient waiter("127.0.0.1", server.port(), "tok", 5s);
+  std::string wait_error;
+  std::thread waiting([&] {
+    try {
+      waiter.wait({"never"}, 30s);
+    } catch (const std::exception& e) {
+      wait_error = e.what();
+    }
+  });
+  std::this_thread::sleep_for(100ms);
+  const auto gone = Clock::now();
+  rank1.reset();  // closed without leave(): as if its process had died
+  const auto lost = rank0.lost(3s);
+  const double seconds = seconds_since(gone);
+  waiting.join();
+  ASSERT_TRUE(lost.has_value()) << "rank 0 never heard of the loss";
+  std::cout << "[ info ] rank 0 heard of rank 1's loss " << seconds << " s after it\n";
+  EXPECT_LT(seconds, 1.5);
+  EXPECT_NE(lost->find("host 1 (rank 1) was lost: its connection to the store closed"), std::string::npos) << *lost;
+  const auto heard_now = [&] {
+    std::lock_guard<std::mutex> lock(mutex);
+    return heard;
+  };
+  EXPECT_TRUE(test::wait_until([&] { return !heard_now().empty(); }, 2)) << "on_lost was not called";
+  EXPECT_EQ(heard_now(), *lost) << "on_lost is called with the same sentence";
+  EXPECT_NE(wait_error.find("host 1 (rank 1) was lost"), std::string::npos) << wait_error;
+  // The job is ending: a newcomer with the right token is not admitted (it waits for the next store).
+  try {
+    StoreClient late("127.0.0.1", server.port(), "tok", 300ms);
+    FAIL() << "a newcomer was admitted to a store whose job lost a member";
+  } catch (const StoreRefused&) {
+    FAIL() << "not a refusal: the token is right";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("ending its job"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Membership, MembersThatLeaveAreNoLossAndRank0sStoreWaitsForThemToLeave) {
+  auto server = std::make_unique<StoreServer>("127.0.0.1", 0, "tok");
+  bool lost_called = false;
+  auto on_lost = [&](const std::string&) { lost_called = true; };
+  auto rank0 = std::make_unique<Membership>("127.0.0.1", server->port(), "tok", 0, 0, 5s, on_lost);
+  auto rank1 = std::make_unique<Membership>("127.0.0.1", server->port(), "tok", 1, 1, 5s, on_lost);
+  std::this_thread::sleep_for(1200ms);  // a few beats each
+  rank0->leave();
+  rank0.reset();
+  std::thread finish([&] {
+    std::this_thread::sleep_for(400ms);
+    rank1->leave();
+    rank1.reset();
+  });
+  const auto stopping = Clock::now();
+  server.reset();  // rank 0 finished: its store waits for rank 1 to leave
+  const double waited = seconds_since(stopping);
+  finish.join();
+  EXPECT_GE(waited, 0.3) << "the store went away while rank 1 was still a member";
+  EXPECT_LT(waited, 5.0);
+  EXPECT_FALSE(lost_called);
+}
+
+// The store's process dies (SIGKILL): its members name host 0 within a beat or two.
+TEST(Membership, AMemberThatLosesTheStoreNamesHost0) {
+  int port_pipe[2];
+  ASSERT_EQ(::pipe(port_pipe), 0);
+  const pid_t host0 = ::fork();
+  if (host0 == 0) {
+    StoreServer server("127.0.0.1", 0, "tok");
+    const int port = server.port();
+    if (::write(port_pipe[1], &port, sizeof(port)) != sizeof(port)) ::_exit(1);
+    ::pause();
+    ::_exit(0);
+  }
+  int port = 0;
+  ASSERT_EQ(::read(port_pipe[0], &port, sizeof(port)), static_cast<ssize_t>(sizeof(port)));
+  Membership rank1("127.0.0.1", port, "tok", 1, 1, 5s, nullptr);
+  std::this_thread::sleep_for(100ms);
+  const auto killed = Clock::now();
+  ::kill(host0, SIGKILL);
+  ::waitpid(host0, nullptr, 0);
+  const auto lost = rank1.lost(3s);
+  ASSERT_TRUE(lost.has_value()) << "rank 1 never noticed that the store was gone";
+  std::cout << "[ info ] rank 1 noticed the store's loss " << seconds_since(killed) << " s after the kill\n";
+  EXPECT_NE(lost->find("host 0 (rank 0, whose store is at 127.0.0.1:" + std::to_string(port) + ") was lost"),
+            std::string::npos)
+      << *lost;
+  ::close(port_pipe[0]);
+  ::close(port_pipe[1]);
+}
+
+TEST(Admission, TheTokenIsProvenNotSentAndProofsAreFreshEveryTime) {
+  using namespace wire;
+  const std::string sn(32, 's'), cn(32, 'c');
+  const std::string proof = client_proof("token-1", sn, cn);
+  EXPECT_EQ(proof.size(), 32u) << "HMAC-SHA256";
+  EXPECT_EQ(proof.find("token-1"), std::string::npos);
+  EXPECT_NE(proof, client_proof("token-2", sn, cn)) << "another token, another proof";
+  EXPECT_NE(proof, client_proof("token-1", std::string(32, 't'), cn)) << "another challenge, another proof";
+  EXPECT_NE(proof, server_proof("token-1", sn, cn)) << "the server's proof is not the client's";
+  EXPECT_NE(fresh_nonce(), fresh_nonce());
+  EXPECT_EQ(client_proof("", sn, cn).size(), 32u) << "a job without a token still proves it";
+  // Known answer: HMAC-SHA256(key "token-1", "tandem-store/2 client " + sn + cn), from Python's hmac module.
+  std::string hex;
+  for (unsigned char c : proof) hex += fmt::format("{:02x}", c);
+  EXPECT_EQ(hex, "453e563865291ca4c7cc2d3e9f6ca1b93821d558f8f4fcb50009416080e16ed8");
 }
 
 }  // namespace

@@ -19,8 +19,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # What building Tandem needs beyond a compiler, CMake and the LibTorch inside PyTorch. The -dev
 # packages bring headers, CMake package files and link-time .so links; the two runtime packages
 # are what those links point to. gtest/gmock are static libraries; CLI11 and nlohmann-json are
-# header-only. zlib's runtime (libz.so.1) is on every host already: check.sh points the -dev link
-# at the host's copy instead of carrying a second one. ninja-build: PyTorch hosts often lack it
+# header-only. zlib's and OpenSSL's runtimes (libz.so.1, libcrypto.so.3) are on every host already:
+# check.sh points the -dev links at the host's copies instead of carrying second ones. ninja-build: PyTorch hosts often lack it
 # (check.sh falls back to make without it).
 packages=(
   libyaml-cpp-dev libyaml-cpp0.7
@@ -28,6 +28,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev
   zlib1g-dev
+  libssl-dev    # OpenSSL's headers, for the store's HMAC-SHA256 admission
   libgloo-dev   # c10d's Gloo headers (LibTorch's wheel ships none)
   ninja-build
 )
