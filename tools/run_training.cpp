@@ -1,5 +1,6 @@
 #include "tools/run_training.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
@@ -50,6 +51,35 @@ std::unique_ptr<dist::Communicator> join_world(const YAML::Node& cfg, const dist
     std::_Exit(kExitFailure);
   };
   return dist::connect(world, dist_options);
+}
+
+/// In a job over several hosts each launcher chose the checkpoint to resume
+/// from by itself, the moment its own group stopped, possibly while rank 0 was
+/// still writing a newer one. Rank 0's choice wins, so that every
+/// rank resumes from the same step; the run directory is shared, so its path
+/// is valid on every host. One broadcast, on every rank of such a job.
+std::optional<std::filesystem::path> agree_on_checkpoint(dist::Communicator& comm, const dist::World& world,
+                                                         const std::optional<std::filesystem::path>& mine) {
+  if (world.world_size == world.local_world_size) return mine;  // one host: one launcher chose for all
+  constexpr int64_t kMaxPath = 4096;
+  auto buffer = torch::zeros({kMaxPath + 1}, torch::kUInt8);  // the path's bytes, then 1 when there is one
+  if (world.rank == 0 && mine) {
+    const std::string path = mine->string();
+    TANDEM_CHECK_INPUT(static_cast<int64_t>(path.size()) <= kMaxPath, "--resume {}: expected a path of at most {} "
+                       "bytes", path, kMaxPath);
+    std::copy(path.begin(), path.end(), buffer.data_ptr<uint8_t>());
+    buffer[kMaxPath] = 1;
+  }
+  comm.broadcast(buffer, 0)->wait();
+  const auto* bytes = buffer.data_ptr<uint8_t>();
+  std::optional<std::filesystem::path> chosen;
+  if (bytes[kMaxPath] == 1) chosen = std::filesystem::path(std::string(reinterpret_cast<const char*>(bytes)));
+  if (chosen != mine) {
+    log_info("train", "rank {} resumes as rank 0 does, from {} (this host had chosen {})", world.rank,
+             chosen ? chosen->string() : std::string("the beginning"),
+             mine ? mine->string() : std::string("the beginning"));
+  }
+  return chosen;
 }
 
 /// Batch size and learning rate for the world actually joined.
@@ -104,6 +134,7 @@ int run_training(const recipe::Resolved& recipe, const std::optional<std::filesy
   TrainerOptions trainer = trainer_options_from(cfg["trainer"]);
   const torch::Device device = take_device(trainer, world);
   auto comm = join_world(cfg, world, device);
+  checkpoint = agree_on_checkpoint(*comm, world, checkpoint);
   OptimOptions optim = optim_options_from(cfg["optim"]);
   scale_for_world(trainer, optim, world.world_size, rank_zero);
   std::optional<RunDir> run_dir = open_run_dir(recipe, run_dir_arg, rank_zero);

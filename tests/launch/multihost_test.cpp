@@ -80,6 +80,16 @@ std::vector<pid_t> children_of(pid_t parent) {
   return out;
 }
 
+/// The launcher's own lines and the store's, for the test's log.
+void print_report(const std::string& host, const std::string& out) {
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("[launch]", 0) == 0 || line.find("[store]") != std::string::npos) {
+      std::cout << "  " << host << " " << line << "\n";
+    }
+  }
+}
+
 /// One `tandem launch` running in a namespace, its output in a file.
 struct Launcher {
   pid_t pid = -1;
@@ -282,11 +292,94 @@ TEST_F(TwoHosts, KillingHost1sLauncherBringsHost0DownInSecondsNamingHost1) {
   const double seconds = seconds_since(killed);
   std::cout << "[ info ] host 0's launcher exited " << seconds << " s after host 1's launcher was killed\n";
   const std::string out = launchers_[0].text();
+  print_report("host 0", out);
   EXPECT_LT(seconds, 10.0) << out;
   EXPECT_NE(launchers_[0].exit_code(), 0) << out;
   EXPECT_NE(out.find("host 1 (rank 1) was lost"), std::string::npos) << out;
   launchers_[1].wait(5);
   EXPECT_TRUE(wait_until([&] { return processes_mentioning(dir_.string()).empty(); }, 5)) << "a worker was left behind";
+}
+
+// With --max-restarts 1 on both hosts and one run directory that both see (a
+// shared file system), host 1's worker is killed mid-epoch: host 0 hears of it
+// and stops, both launchers restart their groups from the newest checkpoint,
+// and the job ends bit for bit where an uninterrupted one ends.
+TEST_F(TwoHosts, BothHostsRestartTogetherFromTheNewestCheckpointAndEndBitForBit) {
+  const auto r = recipe(", checkpoint_every: 10");
+  const std::string args = r.string() + " trainer.epochs=3 --max-restarts 1";
+  start_host(0, args, "run");
+  start_host(1, args, "run");
+  ASSERT_TRUE(wait_until([&] { return test::read_file(dir_ / "run" / "metrics.jsonl").find("\"global_step\":20,") !=
+                                      std::string::npos; },
+                         90))
+      << outputs();
+  const auto workers = children_of(launchers_[1].pid);
+  ASSERT_EQ(workers.size(), 1u) << "host 1's launcher runs one worker";
+  const auto killed = Clock::now();
+  ASSERT_EQ(::kill(workers[0], SIGKILL), 0);
+  ASSERT_TRUE(wait_all(150)) << outputs();
+  std::cout << "[ info ] both hosts restarted and finished " << seconds_since(killed) << " s after the kill\n";
+  const std::string out = outputs();
+  print_report("host 0", launchers_[0].text());
+  print_report("host 1", launchers_[1].text());
+  ASSERT_EQ(launchers_[0].exit_code(), 0) << out;
+  ASSERT_EQ(launchers_[1].exit_code(), 0) << out;
+  EXPECT_NE(launchers_[0].text().find("host 1 (rank 1) was lost"), std::string::npos) << out;
+  EXPECT_NE(launchers_[0].text().find("restart 1/1"), std::string::npos) << out;
+  EXPECT_NE(launchers_[1].text().find("restart 1/1"), std::string::npos) << out;
+  EXPECT_TRUE(final_model("run") == reference_model(r, "trainer.epochs=3"))
+      << "the restarted job must end where an uninterrupted one ends";
+}
+
+/// `tandem train` as rank `rank` of 2, one per host, started by hand (as srun
+/// would) in host `rank`'s namespace; its output in a file.
+pid_t start_worker(const std::string& ns, int rank, const std::string& args, const fs::path& output) {
+  const std::string cmd = "exec ip netns exec " + ns + " env RANK=" + std::to_string(rank) +
+                          " WORLD_SIZE=2 LOCAL_RANK=0 LOCAL_WORLD_SIZE=1 GROUP_RANK=" + std::to_string(rank) +
+                          " MASTER_ADDR=10.200.0.1 MASTER_PORT=29600 OMP_NUM_THREADS=1 " + TANDEM_EXE + " train " + args +
+                          " > " + output.string() + " 2>&1";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  return pid;
+}
+
+// Each host's launcher picks the newest checkpoint when its own group stops,
+// so two hosts can pick different ones (host 0's rank 0 still writing a newer
+// one). Here rank 1 is handed an older checkpoint than rank 0: it takes rank
+// 0's, says so, and the job ends bit for bit where an uninterrupted one ends.
+TEST_F(TwoHosts, RanksHandedDifferentCheckpointsResumeFromRank0s) {
+  const auto r = recipe(", max_steps: 30, checkpoint_every: 10, keep_checkpoints: 5");
+  const std::string reference = reference_model(r);
+  const fs::path checkpoints = dir_ / "reference" / "checkpoints";
+  ASSERT_TRUE(fs::exists(checkpoints / "step-000000010.pt") && fs::exists(checkpoints / "step-000000020.pt"));
+  const std::string run = " --run-dir " + (dir_ / "resumed").string() + " --resume ";
+  const pid_t w0 = start_worker(ns(0), 0, r.string() + run + (checkpoints / "step-000000020.pt").string(),
+                                dir_ / "rank0.out");
+  const pid_t w1 = start_worker(ns(1), 1, r.string() + run + (checkpoints / "step-000000010.pt").string(),
+                                dir_ / "rank1.out");
+  int status0 = -1, status1 = -1;
+  const bool ended = wait_until([&] { return ::waitpid(w0, &status0, WNOHANG) == w0; }, 120) &&
+                     wait_until([&] { return ::waitpid(w1, &status1, WNOHANG) == w1; }, 30);
+  const std::string out = "---- rank 0\n" + test::read_file(dir_ / "rank0.out") + "---- rank 1\n" +
+                          test::read_file(dir_ / "rank1.out");
+  if (!ended) {
+    ::kill(w0, SIGKILL);
+    ::kill(w1, SIGKILL);
+    ::waitpid(w0, nullptr, 0);
+    ::waitpid(w1, nullptr, 0);
+  }
+  ASSERT_TRUE(ended) << out;
+  ASSERT_TRUE(WIFEXITED(status0) && WEXITSTATUS(status0) == 0) << out;
+  ASSERT_TRUE(WIFEXITED(status1) && WEXITSTATUS(status1) == 0) << out;
+  EXPECT_NE(out.find("rank 1 resumes as rank 0 does, from " + (checkpoints / "step-000000020.pt").string() +
+                     " (this host had chosen " + (checkpoints / "step-000000010.pt").string() + ")"),
+            std::string::npos)
+      << out;
+  EXPECT_TRUE(final_model("resumed") == reference) << "resumed from step 20 on both ranks, the job ends where it "
+                                                      "ended uninterrupted";
 }
 
 // The link is cut in the middle of training (both ends of the veth pair
@@ -307,6 +400,8 @@ TEST_F(TwoHosts, ACutLinkBringsEveryHostDownNamingWhatWasLost) {
   std::cout << "[ info ] after the cut: host 0 down in " << down[0] << " s, host 1 in " << down[1]
             << " s (launch.timeout_s " << timeout_s << ")\n";
   const std::string out = outputs();
+  print_report("host 0", launchers_[0].text());
+  print_report("host 1", launchers_[1].text());
   for (int h = 0; h < 2; ++h) {
     EXPECT_LT(down[h], timeout_s + 10) << out;
     EXPECT_NE(launchers_[h].exit_code(), 0) << out;
@@ -322,7 +417,7 @@ TEST_F(TwoHosts, ACutLinkBringsEveryHostDownNamingWhatWasLost) {
 TEST_F(TwoHosts, ALinkWithLatencyAndLossStillGivesTheSameResult) {
   const std::string netem = "tc -n " + ns(0) + " qdisc add dev vth0 root netem delay 50ms loss 1% && tc -n " + ns(1) +
                             " qdisc add dev vth1 root netem delay 50ms loss 1%";
-  const auto q = test::run_command(netem);
+  const auto q = test::run_command("(" + netem + ")");
   if (q.exit_code != 0) GTEST_SKIP() << "this kernel has no netem qdisc (`" << netem << "` said: " << q.output << ")";
   // Fewer steps: every step's allreduce now crosses a 100 ms round trip.
   const auto r = recipe(", max_steps: 20");
