@@ -2,6 +2,7 @@
 // differ between LibTorch versions come from torch_compat.h.
 #include "framework/dist/c10d_communicator.h"
 #include "framework/dist/store.h"
+#include "framework/dist/store_wire.h"
 #include "framework/dist/stream_mark.h"
 #include "framework/dist/torch_compat.h"
 #include "framework/core/error.h"
@@ -81,13 +82,11 @@ class C10dWorkHandle : public Work {
     } catch (const std::exception& e) {
       // A peer on another host that died or went silent: say which, as the store learnt it.
       std::optional<std::string> lost;
-      if (membership_) lost = membership_->lost(std::chrono::milliseconds(2 * wire_silence_ms()));
+      if (membership_) lost = membership_->lost(std::chrono::milliseconds(wire::kSilentForMs + wire::kBeatEveryMs));
       if (lost) throw std::runtime_error(fmt::format("[dist] {}; {} failed: {}", *lost, what_, e.what()));
       throw std::runtime_error(fmt::format("[dist] {} failed: {}", what_, e.what()));
     }
   }
-
-  static int wire_silence_ms() { return 5000; }
 
   c10::intrusive_ptr<C10dWork> work_;
   std::string what_;

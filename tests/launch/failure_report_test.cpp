@@ -108,6 +108,20 @@ TEST(FirstFailure, ALostPeerConnectionYieldsToAnotherKindOfFailureWithinTwoSecon
   EXPECT_EQ(f->rank, 0);
 }
 
+// A worker of a job over several hosts that stopped because the store told it
+// of a lost member is a lost peer too: a local rank's own failure comes first.
+TEST(FirstFailure, AWorkerStoppedByTheNewsOfALostMemberYieldsLikeALostConnection) {
+  const auto told = with_error(exited(0, 1, kT0 + 3000000),
+                               "[dist] rank 0 stops: host 1 (rank 1) was lost: its connection to the store closed", kT0);
+  auto f = first_failure({told, with_error(exited(1, 1, kT0 + 3000000), "out of memory", kT0 + 500000)});
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->rank, 1);
+  // Alone (the lost member was on another host), it is the one reported.
+  f = first_failure({told, ok(1)});
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->rank, 0);
+}
+
 TEST(FirstFailure, NoneWhenNoWorkerQualifies) {
   EXPECT_FALSE(first_failure({ok(0), ok(1)}).has_value());
   EXPECT_FALSE(first_failure({killed(0, SIGTERM, kT0, true), ok(1)}).has_value());
