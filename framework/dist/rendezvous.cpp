@@ -79,10 +79,11 @@ void wait_for_everyone(StoreClient& store, const World& world, std::chrono::mill
   }
 }
 
-/// The endpoint, said once per host: where this host's workers listen for their peers.
+/// The endpoint, said once per host of a job over several hosts: where this
+/// host's workers listen for their peers (on one host: loopback, unsaid).
 Endpoint announced_endpoint(const World& world) {
   Endpoint e = choose_endpoint(world);
-  if (world.local_rank == 0) {
+  if (world.local_rank == 0 && spans_hosts(world)) {
     const std::string where = e.address.empty()   ? "interface " + e.interface
                               : e.interface.empty() ? e.address
                                                     : fmt::format("{} ({})", e.address, e.interface);
