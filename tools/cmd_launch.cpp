@@ -105,7 +105,7 @@ int launch_recipe(LaunchArgs args) {
   add_flag_overrides(args, overrides);
   auto recipe = load_recipe(args.recipe, overrides);
   warn_if_reference_blas();
-  if (recipe.sweep && std::getenv("TANDEM_SWEEP") == nullptr) {
+  if (recipe.sweep.IsMap() && std::getenv("TANDEM_SWEEP") == nullptr) {
     log_info("launch", "the recipe's sweep: block is run by `tandem sweep`; launch trains its base point");
   }
 

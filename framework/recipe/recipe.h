@@ -17,7 +17,7 @@ struct Resolved {
   std::string name;  ///< the recipe's stem, e.g. "char_lstm"
   YAML::Node config;
   /// The recipe's `sweep:` block as written (a grid for `tandem sweep`), or
-  /// an undefined node. It is taken out before validation: a single run of
+  /// a null node. It is taken out before validation: a single run of
   /// the recipe is its base point.
   YAML::Node sweep;
 };

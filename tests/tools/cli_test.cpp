@@ -208,6 +208,7 @@ TEST_F(Cli, LaunchTrainsTwoWorkersThenSampleAndEvalReadTheCheckpoint) {
   EXPECT_NE(r.output.find("[rank0]: [train] epoch 1/1  step 30/"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("[rank0]: [sample] 3 generated names:"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("[rank1]: [train]"), std::string::npos) << "only rank 0 reports progress";
+  EXPECT_EQ(r.output.find("sweep: block"), std::string::npos) << "the recipe has no sweep: block\n" << r.output;
 
   auto steps = step_records(run_dir);
   ASSERT_EQ(steps.size(), 30u);
