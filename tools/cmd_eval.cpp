@@ -33,7 +33,10 @@ std::shared_ptr<Dataset> names_file_windows(const YAML::Node& data_section, cons
   if (read.skipped > 0) {
     *description += fmt::format(" ({} skipped: characters outside {})", read.skipped, text::Alphabet::describe());
   }
-  return std::make_shared<data::CharWindows>(read.names, data_section["context"].as<int64_t>());
+  // Checkpoints written before data.windows existed trained every-position windows.
+  const auto windows = data_section["windows"] ? data_section["windows"].as<std::string>() : "every_position";
+  return std::make_shared<data::CharWindows>(read.names, data_section["context"].as<int64_t>(),
+                                             data::window_mode_from(windows));
 }
 
 }  // namespace

@@ -52,6 +52,13 @@ const recipe::Section& recipe_schema() {
           "data.context", fmt::format("expected model.context's value {}, got {}", model.as<int64_t>(),
                                       data.as<int64_t>())};
     });
+    root.rule([](const YAML::Node& r) -> std::optional<recipe::Section::Problem> {
+      const auto model = r["model"]["windows"], data = r["data"]["windows"];
+      if (!model || !data || model.as<std::string>() == data.as<std::string>()) return std::nullopt;
+      return recipe::Section::Problem{
+          "data.windows", fmt::format("expected model.windows's value {}, got {}", model.as<std::string>(),
+                                      data.as<std::string>())};
+    });
     // The global batch splits evenly over the world the launcher will start (`tandem train` under
     // another launcher checks its own world again when it resolves the scaling).
     root.rule([](const YAML::Node& r) -> std::optional<recipe::Section::Problem> {

@@ -1,10 +1,20 @@
 #pragma once
-/// Training windows for next-character prediction. Each name becomes the
-/// sequence s = name + stop; for every position t of s one sample is made:
-///   input[j]  = s[t - C + j]      (j = 0..C-1; pad where the index is < 0)
-///   target[j] = s[t - C + 1 + j]  (pad where the index is < 0)
-/// so input's last symbol is s[t-1] and target's last is s[t]: the model sees
-/// the last C characters and predicts the next one at every position.
+/// Samples for next-character prediction. Each name becomes the sequence
+/// s = name + stop, and a sample is a window of C positions placed at an
+/// offset o in s:
+///   input[j]  = s[o + j - 1]   (pad where the index is outside s)
+///   target[j] = s[o + j]       (pad where the index is outside s)
+/// so the model reads s up to s[o+j-1] and predicts s[o+j] at every position.
+/// Which windows there are, and which of their positions are scored as a
+/// language model (field "scored"), is the mode:
+///   kEveryPosition  one window per symbol s[t], ending at it (o = t - C + 1),
+///                   pad-filled before the name; only its last position is
+///                   scored, where it reads the C - 1 symbols before s[t];
+///   kWholeName      windows from the name's start (o = 0, C, 2C, ...),
+///                   right-padded after the stop; every non-pad target is
+///                   scored, each read with the name's whole beginning (a name
+///                   of C characters or more: from the window's start).
+/// Either way every symbol of s is scored exactly once.
 #include <torch/torch.h>
 
 #include <string>
@@ -14,18 +24,27 @@
 
 namespace tandem::data {
 
+enum class WindowMode { kEveryPosition, kWholeName };
+
 class CharWindows : public Dataset {
  public:
-  CharWindows(const std::vector<std::string>& names, int64_t context);
+  CharWindows(const std::vector<std::string>& names, int64_t context,
+              WindowMode mode = WindowMode::kEveryPosition);
   int64_t size() const override { return inputs_.size(0); }
-  /// Fields "input" and "target": int64 [batch, context].
+  /// Fields "input" and "target" (int64 [batch, context]) and "scored" (bool
+  /// [batch, context]: the positions whose prediction counts in the nll).
   Batch get(const std::vector<int64_t>& indices) const override;
 
   const torch::Tensor& inputs() const { return inputs_; }
   const torch::Tensor& targets() const { return targets_; }
+  const torch::Tensor& scored() const { return scored_; }
 
  private:
-  torch::Tensor inputs_, targets_;
+  torch::Tensor inputs_, targets_, scored_;
 };
+
+/// "every_position" or "whole_name" (as a recipe writes it) to the mode; anything
+/// else is std::invalid_argument.
+WindowMode window_mode_from(const std::string& name);
 
 }  // namespace tandem::data

@@ -24,6 +24,17 @@ recipe::Section NamesDataset::schema() {
   s.add("context", Type::kInt, "Characters of context in each window; must equal model.context.").def(8).min(1).max(64);
   s.add("val_fraction", Type::kFloat, "Share of names held out for validation.").def(0.1).min(0).less_than(1);
   s.add("split_seed", Type::kInt, "Seed of the train/validation split.").def(0).min(0);
+  s.add("tune_fraction", Type::kFloat,
+        "Share of the training names held out as a tuning split; when > 0, training validates on it (and "
+        "trains on the rest) and the validation names are not read. For choosing hyperparameters.")
+      .def(0.0)
+      .min(0)
+      .less_than(1);
+  s.add("windows", Type::kChoice,
+        "whole_name: one sample per name, every character predicted from the name's whole beginning; "
+        "every_position: one window per character, the window's last position scored.")
+      .def("whole_name")
+      .choices({"whole_name", "every_position"});
   s.add("on_invalid", Type::kChoice, "What to do with a name that has characters outside the alphabet.")
       .def("error")
       .choices({"error", "skip"});
@@ -34,16 +45,21 @@ namespace {
 NamesSplit split_from(const YAML::Node& s) {
   auto names = read_names(s["path"].as<std::string>(),
                           s["on_invalid"].as<std::string>() == "skip" ? OnInvalid::kSkip : OnInvalid::kError);
-  return split_names(std::move(names), s["val_fraction"].as<double>(), s["split_seed"].as<uint64_t>());
+  const auto seed = s["split_seed"].as<uint64_t>();
+  auto split = split_names(std::move(names), s["val_fraction"].as<double>(), seed);
+  const auto tune_fraction = s["tune_fraction"].as<double>();
+  if (tune_fraction > 0) split = split_names(std::move(split.train), tune_fraction, seed);
+  return split;
 }
 }  // namespace
 
 DataSplits NamesDataset::load(const YAML::Node& s) {
   const auto split = split_from(s);
   const auto context = s["context"].as<int64_t>();
+  const auto mode = window_mode_from(s["windows"].as<std::string>());
   DataSplits out;
-  out.train = std::make_shared<CharWindows>(split.train, context);
-  if (!split.val.empty()) out.val = std::make_shared<CharWindows>(split.val, context);
+  out.train = std::make_shared<CharWindows>(split.train, context, mode);
+  if (!split.val.empty()) out.val = std::make_shared<CharWindows>(split.val, context, mode);
   return out;
 }
 

@@ -1,6 +1,8 @@
 #pragma once
 /// The `names` dataset: a one-name-per-line file split by name into training
-/// and validation sets, each turned into CharWindows.
+/// and validation sets, each turned into CharWindows. With `tune_fraction` > 0
+/// a tuning split is carved out of the training names and stands in for the
+/// validation split, which stays untouched.
 #include <yaml-cpp/yaml.h>
 
 #include <string>
@@ -24,7 +26,8 @@ struct NamesDataset {
   /// The training names of a resolved `data:` section (for "novel names only").
   static std::vector<std::string> training_names(const YAML::Node& section);
   /// The training and validation names of a resolved `data:` section, exactly
-  /// as load() splits them (for baselines and sample statistics).
+  /// as load() splits them (for baselines and sample statistics); with
+  /// tune_fraction > 0, `val` is the tuning split and `train` the rest.
   static NamesSplit split(const YAML::Node& section);
 };
 

@@ -16,6 +16,9 @@ CharLstmOptions options_from(const YAML::Node& n) {
   o.hidden = n["hidden"].as<int64_t>();
   o.layers = n["layers"].as<int64_t>();
   o.dropout = n["dropout"].as<double>();
+  // Checkpoints written before these keys existed trained one-hot every-position windows.
+  o.embedding = n["embedding"] ? n["embedding"].as<int64_t>() : 0;
+  o.whole_name = n["windows"] && n["windows"].as<std::string>() == "whole_name";
   return o;
 }
 
@@ -24,7 +27,11 @@ CharLstmOptions options_from(const YAML::Node& n) {
 CharLstm::CharLstm(const YAML::Node& section) : CharLstm(options_from(section)) {}
 
 CharLstm::CharLstm(const CharLstmOptions& options) : options_(options) {
-  lstm_ = register_module("lstm", torch::nn::LSTM(torch::nn::LSTMOptions(Alphabet::kSize, options_.hidden)
+  if (options_.embedding > 0) {
+    embedding_ = register_module("embedding", torch::nn::Embedding(Alphabet::kSize, options_.embedding));
+  }
+  const int64_t input_size = options_.embedding > 0 ? options_.embedding : Alphabet::kSize;
+  lstm_ = register_module("lstm", torch::nn::LSTM(torch::nn::LSTMOptions(input_size, options_.hidden)
                                                       .num_layers(options_.layers)
                                                       .dropout(options_.layers > 1 ? options_.dropout : 0.0)
                                                       .batch_first(true)));
@@ -37,14 +44,30 @@ recipe::Section CharLstm::schema() {
   s.add("context", Type::kInt, "Characters the model reads; must equal data.context.").def(8).min(1).max(64);
   s.add("hidden", Type::kInt, "LSTM hidden size.").def(128).min(1);
   s.add("layers", Type::kInt, "Stacked LSTM layers.").def(4).min(1);
-  s.add("dropout", Type::kFloat, "Dropout between LSTM layers.").def(0.1).min(0).less_than(1);
+  s.add("dropout", Type::kFloat,
+        "Dropout on the LSTM's input and output (one mask per sequence) and between its layers.")
+      .def(0.1)
+      .min(0)
+      .less_than(1);
+  s.add("embedding", Type::kInt, "Size of a learned symbol embedding; 0: one-hot input.").def(0).min(0);
+  s.add("windows", Type::kChoice, "How the data cut names into windows; must equal data.windows.")
+      .def("whole_name")
+      .choices({"whole_name", "every_position"});
   return s;
 }
 
+torch::Tensor CharLstm::sequence_dropout(const torch::Tensor& x) const {
+  if (!is_training() || options_.dropout <= 0) return x;
+  const double keep = 1.0 - options_.dropout;
+  auto mask = torch::bernoulli(torch::full({x.size(0), 1, x.size(2)}, keep, x.options())) / keep;
+  return x * mask;
+}
+
 torch::Tensor CharLstm::logits(const torch::Tensor& input) {
-  auto x = torch::one_hot(input, Alphabet::kSize).to(torch::kFloat32);
-  auto out = std::get<0>(lstm_->forward(x));
-  return head_->forward(out);
+  auto x = options_.embedding > 0 ? embedding_->forward(input)
+                                  : torch::one_hot(input, Alphabet::kSize).to(torch::kFloat32);
+  auto out = std::get<0>(lstm_->forward(sequence_dropout(x)));
+  return head_->forward(sequence_dropout(out));
 }
 
 torch::Tensor CharLstm::forward(const Batch& batch) {
@@ -72,14 +95,21 @@ MetricSums CharLstm::metrics(const Batch& batch, const torch::Tensor& logits) {
   const auto& target = batch.at("target");
   auto mask = target != Alphabet::kPad;
   auto correct = (logits.argmax(-1) == target).logical_and(mask);
-  // The last position's target is s[t] of the window's own position t, never pad.
-  const int64_t last = logits.size(1) - 1;
-  auto nll = torch::nn::functional::cross_entropy(
-      logits.select(1, last).to(torch::kFloat64), target.select(1, last),
-      torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
+  // Without a "scored" field (windows made elsewhere), each window's last position.
+  torch::Tensor scored;
+  if (batch.fields.count("scored")) {
+    scored = batch.at("scored").to(torch::kBool).logical_and(mask);
+  } else {
+    scored = torch::zeros_like(mask);
+    scored.select(1, logits.size(1) - 1).fill_(true);
+  }
+  auto per_position = torch::nn::functional::cross_entropy(
+      logits.to(torch::kFloat64).reshape({-1, Alphabet::kSize}), target.reshape({-1}),
+      torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
+  auto nll = per_position.masked_select(scored.reshape({-1})).sum();
   const double n = static_cast<double>(batch.size);
   return {{"window_loss", {loss(batch, logits).item<double>() * n, n}},
-          {"nll", {nll.item<double>(), n}},
+          {"nll", {nll.item<double>(), scored.sum().item<double>()}},
           {"accuracy", {correct.sum().item<double>(), mask.sum().item<double>()}}};
 }
 

@@ -1,7 +1,8 @@
 #pragma once
-/// char_lstm: the pet-name generator. The last `context` characters, one-hot
-/// over the 31-symbol alphabet, go through an LSTM; a linear layer gives the
-/// next character's logits at every position. Registered as "char_lstm".
+/// char_lstm: the pet-name generator. A window of `context` symbols, one-hot
+/// over the 31-symbol alphabet or embedded, goes through an LSTM; a linear
+/// layer gives the next character's logits at every position. Registered as
+/// "char_lstm".
 #include <torch/torch.h>
 #include <yaml-cpp/yaml.h>
 
@@ -14,7 +15,15 @@ struct CharLstmOptions {
   int64_t context = 8;
   int64_t hidden = 128;
   int64_t layers = 4;
+  /// Dropout on the LSTM's input, between its layers and on its output; on the
+  /// input and output one mask per sequence, the same at every position.
   double dropout = 0.1;
+  /// Size of the learned symbol embedding; 0: one-hot input.
+  int64_t embedding = 0;
+  /// How the data cut names into windows (data.windows), which generation
+  /// follows: kWholeName windows start at the name, after one pad symbol;
+  /// kEveryPosition windows end at the predicted symbol, pad-filled before it.
+  bool whole_name = false;
 };
 
 class CharLstm : public Model, public TextGenerator {
@@ -30,9 +39,10 @@ class CharLstm : public Model, public TextGenerator {
   /// sample's loss is the mean over its non-pad positions, and the batch loss
   /// the mean over samples (see Model::loss).
   torch::Tensor loss(const Batch& batch, const torch::Tensor& logits) override;
-  /// Language-model metrics, each window's last position only: there the model
-  /// reads its full context and predicts s[t], so over a name's windows every
-  /// character and the stop symbol is scored exactly once —
+  /// Language-model metrics over the positions of batch field "scored" (each
+  /// window's last position, or every position of a whole-name window: see
+  /// data::CharWindows), so that every character and the stop symbol is scored
+  /// exactly once, from the longest context the data gives it —
   ///   "nll"  mean negative log-likelihood per character, in nats;
   /// and over every window position, as trained —
   ///   "window_loss"  the training loss (per-sample mean over non-pad targets,
@@ -50,8 +60,14 @@ class CharLstm : public Model, public TextGenerator {
 
  private:
   torch::Tensor logits(const torch::Tensor& input);
+  /// x with one dropout mask per sequence (x: [batch, positions, features]).
+  torch::Tensor sequence_dropout(const torch::Tensor& x) const;
+  /// The input windows of a generation step from each row's symbols so far
+  /// (starting with the pad that starts a name), as the data cut them.
+  torch::Tensor generation_windows(const torch::Tensor& sequence) const;
 
   CharLstmOptions options_;
+  torch::nn::Embedding embedding_{nullptr};
   torch::nn::LSTM lstm_{nullptr};
   torch::nn::Linear head_{nullptr};
 };

@@ -1,7 +1,8 @@
 // Sampling names from a trained CharLstm, all names of a call in one batch.
 // The network runs on the model's device; the draws are made on the CPU with a
 // CPU generator seeded by the caller, so a seed gives the same names whether
-// the model is on the CPU or a GPU (up to the network's rounding).
+// the model is on the CPU or a GPU (up to the network's rounding). Each step
+// feeds the network the window the training data would have held.
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "data/text/alphabet.h"
@@ -18,21 +19,21 @@ std::vector<std::string> CharLstm::generate(const GenerateOptions& o) {
   eval();
   auto generator = at::detail::createCPUGenerator(o.seed);
   const int64_t n = o.count;
-  const int64_t c = options_.context;
   const auto on_device = torch::TensorOptions().dtype(torch::kInt64).device(head_->weight.device());
 
-  // Each row's window of the last `c` symbols, the start being all pad.
-  auto window = torch::full({n, c}, Alphabet::kPad, on_device);
+  // Each row's symbols so far: the pad that starts a name, then the prefix.
+  auto sequence = torch::full({n, 1}, Alphabet::kPad, on_device);
   std::vector<std::string> names(static_cast<std::size_t>(n), o.prefix);
   auto push = [&](const torch::Tensor& next) {  // next: int64 [n]
-    window = torch::cat({window.narrow(1, 1, c - 1), next.to(window.device()).unsqueeze(1)}, 1);
+    sequence = torch::cat({sequence, next.to(sequence.device()).unsqueeze(1)}, 1);
   };
   for (int symbol : Alphabet::encode(o.prefix)) push(torch::full({n}, symbol, on_device));
 
   std::vector<char> done(static_cast<std::size_t>(n), 0);
   for (int step = 0; step < o.max_length; ++step) {
     // The last position's logits to the CPU: the draw and its generator live there.
-    auto last = logits(window).select(1, c - 1).to(torch::kCPU) / o.temperature;  // [n, 31]
+    auto out = logits(generation_windows(sequence));
+    auto last = out.select(1, out.size(1) - 1).to(torch::kCPU) / o.temperature;  // [n, 31]
     last.select(1, Alphabet::kPad).fill_(-std::numeric_limits<float>::infinity());
     auto next = torch::multinomial(torch::softmax(last, -1), 1, false, generator).squeeze(1);
     auto acc = next.accessor<int64_t, 1>();
@@ -51,6 +52,19 @@ std::vector<std::string> CharLstm::generate(const GenerateOptions& o) {
   }
   if (was_training) train();
   return names;
+}
+
+torch::Tensor CharLstm::generation_windows(const torch::Tensor& sequence) const {
+  const int64_t c = options_.context;
+  const int64_t len = sequence.size(1);  // predicting s[len - 1]
+  if (options_.whole_name) {
+    // data::CharWindows tiles a name into windows of c from its start: s[t] is
+    // predicted in the window that starts at input position (t / c) * c.
+    const int64_t start = ((len - 1) / c) * c;
+    return sequence.narrow(1, start, len - start);
+  }
+  if (len >= c) return sequence.narrow(1, len - c, c);
+  return torch::cat({torch::full({sequence.size(0), c - len}, text::Alphabet::kPad, sequence.options()), sequence}, 1);
 }
 
 }  // namespace tandem::models

@@ -55,6 +55,31 @@ TEST(CharWindows, LongNamesSlideTheWindow) {
   EXPECT_TRUE(torch::equal(w.targets()[6], torch::tensor({Alphabet::index('f'), Alphabet::kStop}).to(torch::kInt64)));
 }
 
+TEST(CharWindows, EveryPositionScoresTheLastPositionOnly) {
+  CharWindows w({"ab"}, 3);
+  EXPECT_TRUE(torch::equal(w.scored(), torch::tensor({false, false, true}).repeat({3, 1})));
+}
+
+TEST(CharWindows, WholeNamesStartAtTheNameAndScoreEverySymbolOnce) {
+  const int a = Alphabet::index('a'), b = Alphabet::index('b'), c = Alphabet::index('c'), pad = Alphabet::kPad,
+            stop = Alphabet::kStop;
+  CharWindows w({"ab", "abcabc"}, 4, WindowMode::kWholeName);
+  // "ab": one window, right-padded: nothing before the stop tells the name's length.
+  // "abcabc" (7 symbols with the stop): windows at 0 and 4.
+  ASSERT_EQ(w.size(), 3);
+  auto row = [](std::vector<int64_t> v) { return torch::tensor(v); };
+  EXPECT_TRUE(torch::equal(w.inputs()[0], row({pad, a, b, stop})));
+  EXPECT_TRUE(torch::equal(w.targets()[0], row({a, b, stop, pad})));
+  EXPECT_TRUE(torch::equal(w.inputs()[1], row({pad, a, b, c})));
+  EXPECT_TRUE(torch::equal(w.targets()[1], row({a, b, c, a})));
+  EXPECT_TRUE(torch::equal(w.inputs()[2], row({a, b, c, stop})));
+  EXPECT_TRUE(torch::equal(w.targets()[2], row({b, c, stop, pad})));
+  EXPECT_TRUE(torch::equal(w.scored(), w.targets() != pad));
+  EXPECT_EQ(w.scored().sum().item<int64_t>(), 3 + 7) << "each symbol with the stops, once";
+  EXPECT_TRUE(w.get({2}).fields.count("scored"));
+  EXPECT_THROW(window_mode_from("every"), std::invalid_argument);
+}
+
 TEST(SplitNames, IsSeededDisjointAndComplete) {
   std::vector<std::string> names;
   for (int i = 0; i < 100; ++i) names.push_back("n" + std::string(1, static_cast<char>('a' + i % 26)) + std::to_string(i));
@@ -119,6 +144,30 @@ TEST_F(NamesFile, CountsSkippedNamesAndEndsTheErrorWithTheCallersHint) {
   } catch (const BadInput& e) {
     EXPECT_NE(std::string(e.what()).find("got no name in the alphabet (2 skipped"), std::string::npos) << e.what();
   }
+}
+
+TEST_F(NamesFile, ATuningSplitComesOutOfTheTrainingNamesAndLeavesTheValidationNamesOut) {
+  std::string text;
+  for (int i = 0; i < 40; ++i) text += "name" + std::string(1, static_cast<char>('a' + i % 26)) + std::string(i / 26 + 1, 'x') + "\n";
+  YAML::Node section;
+  section["path"] = write(text);
+  section["on_invalid"] = "error";
+  section["val_fraction"] = 0.25;
+  section["split_seed"] = 3;
+  section["tune_fraction"] = 0.0;
+  const auto plain = NamesDataset::split(section);
+  section["tune_fraction"] = 0.2;
+  const auto tuning = NamesDataset::split(section);
+  EXPECT_EQ(plain.val.size(), 10u);
+  EXPECT_EQ(tuning.val.size(), 6u) << "round(30 x 0.2)";
+  EXPECT_EQ(tuning.train.size(), 24u);
+  std::set<std::string> plain_train(plain.train.begin(), plain.train.end());
+  std::set<std::string> seen;
+  for (const auto& n : tuning.val) EXPECT_TRUE(plain_train.count(n)) << n << " is not a training name";
+  for (const auto& n : tuning.train) EXPECT_TRUE(plain_train.count(n)) << n << " is not a training name";
+  seen.insert(tuning.train.begin(), tuning.train.end());
+  seen.insert(tuning.val.begin(), tuning.val.end());
+  EXPECT_EQ(seen.size(), 30u) << "the tuning and remaining training names are disjoint and complete";
 }
 
 TEST(ShippedCorpus, IsInTheAlphabetAndLargeEnough) {

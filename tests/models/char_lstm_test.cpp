@@ -111,6 +111,49 @@ TEST(CharLstm, NllScoresEveryCharacterAndTheStopOnceFromTheFullContext) {
   }
 }
 
+CharLstmOptions whole_name_options() {
+  CharLstmOptions o = small();
+  o.context = 6;
+  o.embedding = 5;
+  o.whole_name = true;
+  return o;
+}
+
+TEST(CharLstm, WholeNameNllReadsEachNameFromItsStart) {
+  torch::manual_seed(0);
+  CharLstm m(whole_name_options());
+  m.eval();
+  torch::NoGradGuard no_grad;
+  const std::vector<std::string> names = {"rex", "bo", "bellamy"};  // "bellamy": 8 symbols, two windows of 6
+  // The reference: each name read from a pad and its start, a window restarting
+  // every 6 symbols, the prediction of s[t] at the window's position of s[t].
+  double reference = 0;
+  int64_t symbols = 0;
+  for (const auto& name : names) {
+    std::vector<int> s = Alphabet::encode(name);
+    s.push_back(Alphabet::kStop);
+    for (std::size_t t = 0; t < s.size(); ++t, ++symbols) {
+      const auto start = static_cast<int64_t>(t) / 6 * 6;
+      std::vector<int64_t> window(6, Alphabet::kPad);
+      for (int64_t j = 0; j <= static_cast<int64_t>(t) - start; ++j) {
+        if (start + j - 1 >= 0) window[j] = s[start + j - 1];
+      }
+      Batch b;
+      b.size = 1;
+      b.fields["input"] = torch::tensor(window, torch::kInt64).unsqueeze(0);
+      auto logp = torch::log_softmax(m.forward(b)[0][static_cast<int64_t>(t) - start].to(torch::kFloat64), -1);
+      reference -= logp[s[t]].item<double>();
+    }
+  }
+  data::CharWindows windows(names, 6, data::WindowMode::kWholeName);
+  ASSERT_EQ(windows.size(), 4);
+  auto local = dist::make_local_communicator();
+  for (int64_t batch_size : {1, 3}) {
+    const auto values = evaluate_model(m, windows, batch_size, *local);
+    EXPECT_NEAR(values.at("nll"), reference / static_cast<double>(symbols), 1e-6) << "batch " << batch_size;
+  }
+}
+
 TEST(CharLstm, AModelWithoutPreferenceScoresTheLogOfTheAlphabetSize) {
   CharLstm m(small());
   {
@@ -177,6 +220,26 @@ TEST(CharLstm, LearnsASingleName) {
   EXPECT_EQ(m.generate(o), (std::vector<std::string>{"rex", "rex", "rex"}));
 }
 
+TEST(CharLstm, LearnsANameLongerThanItsWindowAndGeneratesItAsTrained) {
+  torch::manual_seed(0);
+  CharLstmOptions options = whole_name_options();
+  options.context = 4;  // "bartholomew" + stop: three windows
+  CharLstm m(options);
+  data::CharWindows w({"bartholomew"}, 4, data::WindowMode::kWholeName);
+  auto batch = w.get({0, 1, 2});
+  torch::optim::Adam opt(m.parameters(), torch::optim::AdamOptions(0.02));
+  for (int i = 0; i < 300; ++i) {
+    opt.zero_grad();
+    m.loss(batch, m.forward(batch)).backward();
+    opt.step();
+  }
+  EXPECT_LT(m.loss(batch, m.forward(batch)).item<double>(), 0.05);
+  GenerateOptions o;
+  o.count = 2;
+  o.temperature = 0.1;
+  EXPECT_EQ(m.generate(o), (std::vector<std::string>{"bartholomew", "bartholomew"}));
+}
+
 TEST(CharLstm, RebuildsFromACheckpointOnTheCpuAndSamplesAsTheOriginal) {
   const std::filesystem::path dir = test::make_temp_dir("char_lstm_checkpoint");
   torch::manual_seed(0);
@@ -238,7 +301,9 @@ MetricValues evaluate_char_lstm(dist::Communicator& comm) {
   std::vector<std::string> names = {"rex",   "bella", "max",  "luna",   "mr. whiskers", "jean-luc", "bo",
                                     "coco",  "daisy", "ziggy", "oreo",  "pickles",      "sir barks", "tom",
                                     "kitty", "ab",    "buddy", "ginger", "maximilian"};
-  return evaluate_model(m, data::CharWindows(names, 4), 8, comm);
+  auto values = evaluate_model(m, data::CharWindows(names, 4), 8, comm);
+  values["whole_name_nll"] = evaluate_model(m, data::CharWindows(names, 4, data::WindowMode::kWholeName), 3, comm).at("nll");
+  return values;
 }
 
 TANDEM_TEST_WORKER(char_lstm_eval) {
@@ -249,7 +314,7 @@ TANDEM_TEST_WORKER(char_lstm_eval) {
   const auto metrics = evaluate_char_lstm(*comm);
   std::ofstream(std::string(std::getenv("TEST_OUT_DIR")) + "/rank" + std::to_string(world.rank) + ".txt")
       << std::setprecision(17) << metrics.at("nll") << " " << metrics.at("perplexity") << " "
-      << metrics.at("window_loss") << "\n";
+      << metrics.at("window_loss") << " " << metrics.at("whole_name_nll") << "\n";
   comm->barrier()->wait();
   return 0;
 }
@@ -262,12 +327,13 @@ TEST(CharLstmDdp, TwoRanksScoreTheirShardsAndGiveTheSingleProcessNll) {
   const auto single = evaluate_char_lstm(*local);
   for (int rank = 0; rank < 2; ++rank) {
     std::ifstream in(out + "/rank" + std::to_string(rank) + ".txt");
-    double nll, perplexity, window_loss;
-    ASSERT_TRUE(in >> nll >> perplexity >> window_loss) << "rank " << rank;
+    double nll, perplexity, window_loss, whole_name_nll;
+    ASSERT_TRUE(in >> nll >> perplexity >> window_loss >> whole_name_nll) << "rank " << rank;
     // Each rank's float32 forward sees other batches: equal to rounding.
     EXPECT_NEAR(nll, single.at("nll"), 1e-6) << "rank " << rank;
     EXPECT_NEAR(perplexity, single.at("perplexity"), 1e-5) << "rank " << rank;
     EXPECT_NEAR(window_loss, single.at("window_loss"), 1e-6) << "rank " << rank;
+    EXPECT_NEAR(whole_name_nll, single.at("whole_name_nll"), 1e-6) << "rank " << rank;
   }
   std::filesystem::remove_all(out);
 }
