@@ -50,7 +50,9 @@ void add_ngram_command(CLI::App& app, Action& action) {
       }
       const data::NamesSplit split = data::NamesDataset::split(section);
       std::vector<std::string> scored = split.val;
-      std::string description = fmt::format("validation split of {}", section["path"].as<std::string>());
+      const bool tuning = section["tune_fraction"] && section["tune_fraction"].as<double>() > 0;
+      std::string description =
+          fmt::format("{} split of {}", tuning ? "tuning" : "validation", section["path"].as<std::string>());
       if (!args->data.empty()) {
         auto read = data::read_names_file(args->data, args->skip_unknown ? data::OnInvalid::kSkip
                                                                          : data::OnInvalid::kError,
