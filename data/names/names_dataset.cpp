@@ -33,8 +33,8 @@ recipe::Section NamesDataset::schema() {
   s.add("windows", Type::kChoice,
         "whole_name: one sample per name, every character predicted from the name's whole beginning; "
         "every_position: one window per character, the window's last position scored.")
-      .def("whole_name")
-      .choices({"whole_name", "every_position"});
+      .def("every_position")
+      .choices({"every_position", "whole_name"});
   s.add("on_invalid", Type::kChoice, "What to do with a name that has characters outside the alphabet.")
       .def("error")
       .choices({"error", "skip"});

@@ -16,7 +16,7 @@ CharLstmOptions options_from(const YAML::Node& n) {
   o.hidden = n["hidden"].as<int64_t>();
   o.layers = n["layers"].as<int64_t>();
   o.dropout = n["dropout"].as<double>();
-  // Checkpoints written before these keys existed trained one-hot every-position windows.
+  // Checkpoints written before these keys existed trained one-hot every-position windows (the defaults).
   o.embedding = n["embedding"] ? n["embedding"].as<int64_t>() : 0;
   o.whole_name = n["windows"] && n["windows"].as<std::string>() == "whole_name";
   return o;
@@ -51,8 +51,8 @@ recipe::Section CharLstm::schema() {
       .less_than(1);
   s.add("embedding", Type::kInt, "Size of a learned symbol embedding; 0: one-hot input.").def(0).min(0);
   s.add("windows", Type::kChoice, "How the data cut names into windows; must equal data.windows.")
-      .def("whole_name")
-      .choices({"whole_name", "every_position"});
+      .def("every_position")
+      .choices({"every_position", "whole_name"});
   return s;
 }
 

@@ -158,9 +158,9 @@ TEST_F(Cli, RulesAcrossKeysAndRegisteredNamesAreCheckedBeforeAnythingStarts) {
   EXPECT_NE(context.output.find("override 'data.context=12': data.context: expected model.context's value 8, got 12"),
             std::string::npos) << context.output;
   EXPECT_FALSE(fs::exists(run_dir)) << "nothing was started";
-  auto windows = tandem("validate " + tiny_recipe() + " data.windows=every_position");
+  auto windows = tandem("validate " + tiny_recipe() + " data.windows=whole_name");
   EXPECT_EQ(windows.exit_code, 2);
-  EXPECT_NE(windows.output.find("data.windows: expected model.windows's value whole_name, got every_position"),
+  EXPECT_NE(windows.output.find("data.windows: expected model.windows's value every_position, got whole_name"),
             std::string::npos) << windows.output;
   auto betas = tandem("validate " + tiny_recipe() + " optim.betas=[0.9,0.99,0.5]");
   EXPECT_EQ(betas.exit_code, 2);
@@ -245,9 +245,8 @@ TEST_F(Cli, LaunchTrainsTwoWorkersThenSampleAndEvalReadTheCheckpoint) {
 
   auto eval = tandem("eval --checkpoint " + run_dir.string());
   ASSERT_EQ(eval.exit_code, 0) << eval.output;
-  // 519 held-out names, the split `tandem ngram` scores too: one whole-name window each, and a second for
-  // the 54 names of 8 characters or more (context 8).
-  EXPECT_NE(eval.output.find("(step 30), split val, 573 samples"), std::string::npos) << eval.output;
+  // 519 held-out names, 3499 characters with their stops: the split `tandem ngram` scores too.
+  EXPECT_NE(eval.output.find("(step 30), split val, 3499 samples"), std::string::npos) << eval.output;
   for (const char* metric : {"\nwindow_loss ", "\naccuracy ", "\nnll ", "\nbpc ", "\nperplexity "}) {
     EXPECT_NE(eval.output.find(metric), std::string::npos) << metric << "\n" << eval.output;
   }
@@ -282,8 +281,7 @@ TEST_F(Cli, LaunchTrainsTwoWorkersThenSampleAndEvalReadTheCheckpoint) {
   std::ofstream(names) << "Rex\nBella\n\nJean-Luc\n";
   auto on_file = tandem("eval --checkpoint " + run_dir.string() + " --data '" + names.string() + "'");
   ASSERT_EQ(on_file.exit_code, 0) << on_file.output;
-  // "jean-luc" and its stop take two windows of 8.
-  EXPECT_NE(on_file.output.find("data " + names.string() + ", 3 names, 4 samples"), std::string::npos)
+  EXPECT_NE(on_file.output.find("data " + names.string() + ", 3 names, 19 samples"), std::string::npos)
       << on_file.output;
   EXPECT_GT(metric_of(on_file.output, "nll"), 0.0);
   std::ofstream(names, std::ios::app) << "R2-D2\nZo\xc3\xab\n";
@@ -295,7 +293,7 @@ TEST_F(Cli, LaunchTrainsTwoWorkersThenSampleAndEvalReadTheCheckpoint) {
       << unknown.output;
   auto skipping = tandem("eval --checkpoint " + run_dir.string() + " --data '" + names.string() + "' --skip-unknown");
   ASSERT_EQ(skipping.exit_code, 0) << skipping.output;
-  EXPECT_NE(skipping.output.find("3 names (2 skipped: characters outside a-z, '-', '.' and space), 4 samples"),
+  EXPECT_NE(skipping.output.find("3 names (2 skipped: characters outside a-z, '-', '.' and space), 19 samples"),
             std::string::npos)
       << skipping.output;
   EXPECT_DOUBLE_EQ(metric_of(skipping.output, "nll"), metric_of(on_file.output, "nll"));

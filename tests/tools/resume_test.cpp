@@ -116,12 +116,10 @@ class Resume : public ::testing::Test {
     std::ofstream out(dir_ / "names.txt");
     std::string line;
     for (int i = 0; i < 240 && std::getline(in, line); ++i) out << line << "\n";
-    // Dropout on: exactness needs every rank's random state back. One window per character: enough
-    // samples from 240 names for several steps per epoch.
-    std::ofstream(dir_ / "r.yaml") << "model: {type: char_lstm, context: 8, hidden: 24, layers: 2, dropout: 0.3,"
-                                   << " windows: every_position}\n"
+    // Dropout on: exactness needs every rank's random state back.
+    std::ofstream(dir_ / "r.yaml") << "model: {type: char_lstm, context: 8, hidden: 24, layers: 2, dropout: 0.3}\n"
                                    << "data: {type: names, path: " << (dir_ / "names.txt").string()
-                                   << ", context: 8, val_fraction: 0.1, windows: every_position}\n"
+                                   << ", context: 8, val_fraction: 0.1}\n"
                                    << "optim: {type: adam, lr: 0.01}\n"
                                    << "trainer: {epochs: 4, batch_size: 64, log_every: 1, checkpoint_every: 1,"
                                    << " keep_checkpoints: 1000, samples_at_end: 0}\n"
