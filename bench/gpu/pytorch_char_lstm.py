@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """PyTorch's side of the GPU benchmark (bench/gpu/run.sh puts Tandem's bench_gpu beside it).
 
-The model, loss, optimizer and data are Tandem's char_lstm as the default recipe
-(recipes/char_lstm.yaml) builds it: the last `context` characters one-hot over the
+The model, loss, optimizer and data are Tandem's char_lstm as the benchmark's recipe
+(bench/gpu/char_lstm_4x128.yaml) builds it: the last `context` characters one-hot over the
 31-symbol alphabet, an LSTM (hidden x layers, dropout between layers, batch first),
 a Linear head at every position; cross-entropy per position with pad targets
 masked out, averaged per sample, then over the batch; Adam at the recipe's lr.
@@ -256,7 +256,7 @@ def main():
     p.add_argument("--min-steps", type=int, default=3)
     p.add_argument("--max-steps", type=int, default=200)
     p.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: its default)")
-    p.add_argument("--recipe", default=os.path.join(root, "recipes/char_lstm.yaml"))
+    p.add_argument("--recipe", default=os.path.join(root, "bench/gpu/char_lstm_4x128.yaml"))
     p.add_argument("--names", default=os.path.join(root, "data/corpora/names.txt"))
     a = p.parse_args()
     if a.threads > 0:

@@ -74,7 +74,7 @@ def main(pytorch_path, tandem_path, batches="", precisions=""):
     keys = sorted(asked | {(k[1], k[2]) for k in list(prows) + list(trows)}, key=lambda k: (k[0] != "fp32", k[0], k[1]))
     out = []
     gpu = ph.get("gpu", "no GPU")
-    out.append(f"char_lstm (recipes/char_lstm.yaml), world 1, data on the device; device {device} ({gpu}); "
+    out.append(f"char_lstm (bench/gpu/char_lstm_4x128.yaml), world 1, data on the device; device {device} ({gpu}); "
                f"PyTorch {ph.get('torch', '?')}, Tandem's LibTorch {th.get('torch', '?')}; "
                f"samples/s (median step time over timed windows)")
     out.append("")

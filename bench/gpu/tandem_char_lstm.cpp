@@ -3,8 +3,8 @@
 //
 //   bench_gpu [--device auto|cuda|cpu] [--batches 64,256,...] [--precisions fp32,bf16]
 //
-// One training step of the default recipe's model (char_lstm from the model
-// registry, built from recipes/char_lstm.yaml's model: section) wrapped in
+// One training step of the benchmark's model (char_lstm from the model
+// registry, built from bench/gpu/char_lstm_4x128.yaml's model: section) wrapped in
 // tandem::ddp::DistributedDataParallel at world 1, with the recipe's Adam. The
 // batch is made once from the names corpus and stays on the device, so no data
 // movement is timed. Per (batch, precision): warm-up steps, then `windows`
@@ -54,7 +54,7 @@ struct Args {
   int min_steps = 3;
   int max_steps = 200;
   int threads = 0;
-  std::string recipe = std::string(TANDEM_SOURCE_DIR) + "/recipes/char_lstm.yaml";
+  std::string recipe = std::string(TANDEM_SOURCE_DIR) + "/bench/gpu/char_lstm_4x128.yaml";
   std::string names = std::string(TANDEM_SOURCE_DIR) + "/data/corpora/names.txt";
 };
 
