@@ -4,6 +4,7 @@
 
 #include "data/names/char_windows.h"
 #include "data/names/names_file.h"
+#include "framework/recipe/binding.h"
 #include "framework/train/distributed_sampler.h"
 
 namespace tandem::data {
@@ -17,55 +18,54 @@ NamesSplit split_names(std::vector<std::string> names, double val_fraction, uint
   return split;
 }
 
-recipe::Section NamesDataset::schema() {
-  using recipe::Type;
-  recipe::Section s("One name per line, split by name into training and validation windows.");
-  s.add("path", Type::kFile, "The names file (one name per line).");
-  s.add("context", Type::kInt, "Characters of context in each window; must equal model.context.").def(8).min(1).max(64);
-  s.add("val_fraction", Type::kFloat, "Share of names held out for validation.").def(0.1).min(0).less_than(1);
-  s.add("split_seed", Type::kInt, "Seed of the train/validation split.").def(0).min(0);
-  s.add("tune_fraction", Type::kFloat,
+namespace {
+
+/// Every key of the names data section, bound to its NamesOptions field.
+recipe::Binding<NamesOptions> names_bindings() {
+  using O = NamesOptions;
+  recipe::Binding<O> s("One name per line, split by name into training and validation windows.");
+  s.file("path", &O::path, "The names file (one name per line).");
+  s.key("context", &O::context, "Characters of context in each window; must equal model.context.").min(1).max(64);
+  s.key("val_fraction", &O::val_fraction, "Share of names held out for validation.").min(0).less_than(1);
+  s.key("split_seed", &O::split_seed, "Seed of the train/validation split.").min(0);
+  s.key("tune_fraction", &O::tune_fraction,
         "Share of the training names held out as a tuning split; when > 0, training validates on it (and "
         "trains on the rest) and the validation names are not read. For choosing hyperparameters.")
-      .def(0.0)
       .min(0)
       .less_than(1);
-  s.add("windows", Type::kChoice,
-        "whole_name: one sample per name, every character predicted from the name's whole beginning; "
-        "every_position: one window per character, the window's last position scored.")
-      .def("every_position")
-      .choices({"every_position", "whole_name"});
-  s.add("on_invalid", Type::kChoice, "What to do with a name that has characters outside the alphabet.")
-      .def("error")
-      .choices({"error", "skip"});
+  s.enumeration("windows", &O::windows,
+                "whole_name: one sample per name, every character predicted from the name's whole beginning; "
+                "every_position: one window per character, the window's last position scored.",
+                {{"every_position", WindowMode::kEveryPosition}, {"whole_name", WindowMode::kWholeName}});
+  s.enumeration("on_invalid", &O::on_invalid, "What to do with a name that has characters outside the alphabet.",
+                {{"error", OnInvalid::kError}, {"skip", OnInvalid::kSkip}});
   return s;
 }
 
-namespace {
-NamesSplit split_from(const YAML::Node& s) {
-  auto names = read_names(s["path"].as<std::string>(),
-                          s["on_invalid"].as<std::string>() == "skip" ? OnInvalid::kSkip : OnInvalid::kError);
-  const auto seed = s["split_seed"].as<uint64_t>();
-  auto split = split_names(std::move(names), s["val_fraction"].as<double>(), seed);
-  const auto tune_fraction = s["tune_fraction"].as<double>();
-  if (tune_fraction > 0) split = split_names(std::move(split.train), tune_fraction, seed);
+NamesSplit split_from(const NamesOptions& o) {
+  auto split = split_names(read_names(o.path, o.on_invalid), o.val_fraction, o.split_seed);
+  if (o.tune_fraction > 0) split = split_names(std::move(split.train), o.tune_fraction, o.split_seed);
   return split;
 }
+
 }  // namespace
 
+recipe::Section NamesDataset::schema() { return names_bindings().schema(); }
+
+NamesOptions NamesDataset::options_from(const YAML::Node& s) { return names_bindings().read(s); }
+
 DataSplits NamesDataset::load(const YAML::Node& s) {
-  const auto split = split_from(s);
-  const auto context = s["context"].as<int64_t>();
-  const auto mode = window_mode_from(s["windows"].as<std::string>());
+  const NamesOptions o = options_from(s);
+  const auto split = split_from(o);
   DataSplits out;
-  out.train = std::make_shared<CharWindows>(split.train, context, mode);
-  if (!split.val.empty()) out.val = std::make_shared<CharWindows>(split.val, context, mode);
+  out.train = std::make_shared<CharWindows>(split.train, o.context, o.windows);
+  if (!split.val.empty()) out.val = std::make_shared<CharWindows>(split.val, o.context, o.windows);
   return out;
 }
 
-std::vector<std::string> NamesDataset::training_names(const YAML::Node& s) { return split_from(s).train; }
+std::vector<std::string> NamesDataset::training_names(const YAML::Node& s) { return split_from(options_from(s)).train; }
 
-NamesSplit NamesDataset::split(const YAML::Node& s) { return split_from(s); }
+NamesSplit NamesDataset::split(const YAML::Node& s) { return split_from(options_from(s)); }
 
 TANDEM_REGISTER_DATASET("names", NamesDataset);
 

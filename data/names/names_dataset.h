@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "data/names/char_windows.h"
+#include "data/names/names_file.h"
 #include "framework/recipe/schema.h"
 #include "framework/train/dataset.h"
 
@@ -20,7 +22,20 @@ struct NamesSplit {
 /// A seeded split by name: round(n * val_fraction) names go to validation.
 NamesSplit split_names(std::vector<std::string> names, double val_fraction, uint64_t seed);
 
+/// The recipe's `names` data section.
+struct NamesOptions {
+  std::string path;
+  int64_t context = 8;         ///< characters of context per window; must equal model.context
+  double val_fraction = 0.1;   ///< share of names held out for validation
+  uint64_t split_seed = 0;
+  double tune_fraction = 0.0;  ///< > 0: a tuning split of the training names stands in for validation
+  WindowMode windows = WindowMode::kEveryPosition;
+  OnInvalid on_invalid = OnInvalid::kError;
+};
+
 struct NamesDataset {
+  /// The options of a resolved section.
+  static NamesOptions options_from(const YAML::Node& section);
   static recipe::Section schema();
   static DataSplits load(const YAML::Node& section);
   /// The training names of a resolved `data:` section (for "novel names only").

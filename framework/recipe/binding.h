@@ -155,7 +155,8 @@ class Binding {
     Key& key = state_->section->add(name, type.value_or(binding_detail::type_of<Recipe>()), doc);
     key.def(Recipe(spell(access(defaults))));
     state_->readers.push_back([name, access, parse](const YAML::Node& n, Options& o) {
-      access(o) = parse(n[name].template as<Recipe>());
+      const YAML::Node value = n[name];
+      if (value && !value.IsNull()) access(o) = parse(value.template as<Recipe>());
     });
     state_->writers.push_back([name, access, spell](const Options& o, YAML::Node& n) {
       n[name] = Recipe(spell(access(const_cast<Options&>(o))));
@@ -237,7 +238,8 @@ class Binding {
   const Section& schema() const { return *state_->section; }
 
   /// The options from a section that validation resolved (defaults filled
-  /// in); fields without a key keep their struct default.
+  /// in). Fields without a key, and keys absent from the section (a stored
+  /// configuration older than the key), keep their struct default.
   Options read(const YAML::Node& resolved) const {
     Options o;
     read_into(*state_, resolved, o);
@@ -298,9 +300,7 @@ class Binding {
     }
     state_->readers.push_back([name, access](const YAML::Node& n, Options& o) {
       const YAML::Node value = n[name];
-      if constexpr (kOptional) {
-        if (!value || value.IsNull()) return;
-      }
+      if (!value || value.IsNull()) return;  // absent: the struct's default, as validation would fill in
       access(o) = value.template as<Value>();
     });
     state_->writers.push_back([name, access](const Options& o, YAML::Node& n) {

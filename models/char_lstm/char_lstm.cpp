@@ -4,22 +4,34 @@
 
 #include "data/text/alphabet.h"
 #include "data/text/lm_score.h"
+#include "framework/recipe/binding.h"
 
 namespace tandem::models {
 namespace {
 
 using text::Alphabet;
 
-CharLstmOptions options_from(const YAML::Node& n) {
-  CharLstmOptions o;
-  o.context = n["context"].as<int64_t>();
-  o.hidden = n["hidden"].as<int64_t>();
-  o.layers = n["layers"].as<int64_t>();
-  o.dropout = n["dropout"].as<double>();
-  // Checkpoints written before these keys existed trained one-hot every-position windows (the defaults).
-  o.embedding = n["embedding"] ? n["embedding"].as<int64_t>() : 0;
-  o.whole_name = n["windows"] && n["windows"].as<std::string>() == "whole_name";
-  return o;
+/// Every key of the char_lstm model section, bound to its CharLstmOptions
+/// field. A checkpoint's configuration written before `embedding` and
+/// `windows` existed lacks them; they read as the defaults, one-hot input and
+/// every-position windows, which is what such a model trained with.
+recipe::Binding<CharLstmOptions> char_lstm_bindings() {
+  using O = CharLstmOptions;
+  recipe::Binding<O> s("Character-level LSTM that learns and generates names.");
+  s.key("context", &O::context, "Characters the model reads; must equal data.context.").min(1).max(64);
+  s.key("hidden", &O::hidden, "LSTM hidden size.").min(1);
+  s.key("layers", &O::layers, "Stacked LSTM layers.").min(1);
+  s.key("dropout", &O::dropout,
+        "Dropout on the LSTM's input and output (one mask per sequence) and between its layers.")
+      .min(0)
+      .less_than(1);
+  s.key("embedding", &O::embedding, "Size of a learned symbol embedding; 0: one-hot input.").min(0);
+  s.spelled<std::string>(
+       "windows", &O::whole_name, "How the data cut names into windows; must equal data.windows.",
+       [](const std::string& word) { return word == "whole_name"; },
+       [](bool whole_name) { return whole_name ? "whole_name" : "every_position"; }, recipe::Type::kChoice)
+      .choices({"every_position", "whole_name"});
+  return s;
 }
 
 }  // namespace
@@ -38,23 +50,9 @@ CharLstm::CharLstm(const CharLstmOptions& options) : options_(options) {
   head_ = register_module("head", torch::nn::Linear(options_.hidden, Alphabet::kSize));
 }
 
-recipe::Section CharLstm::schema() {
-  using recipe::Type;
-  recipe::Section s("Character-level LSTM that learns and generates names.");
-  s.add("context", Type::kInt, "Characters the model reads; must equal data.context.").def(8).min(1).max(64);
-  s.add("hidden", Type::kInt, "LSTM hidden size.").def(128).min(1);
-  s.add("layers", Type::kInt, "Stacked LSTM layers.").def(4).min(1);
-  s.add("dropout", Type::kFloat,
-        "Dropout on the LSTM's input and output (one mask per sequence) and between its layers.")
-      .def(0.1)
-      .min(0)
-      .less_than(1);
-  s.add("embedding", Type::kInt, "Size of a learned symbol embedding; 0: one-hot input.").def(0).min(0);
-  s.add("windows", Type::kChoice, "How the data cut names into windows; must equal data.windows.")
-      .def("every_position")
-      .choices({"every_position", "whole_name"});
-  return s;
-}
+recipe::Section CharLstm::schema() { return char_lstm_bindings().schema(); }
+
+CharLstmOptions CharLstm::options_from(const YAML::Node& section) { return char_lstm_bindings().read(section); }
 
 torch::Tensor CharLstm::sequence_dropout(const torch::Tensor& x) const {
   if (!is_training() || options_.dropout <= 0) return x;

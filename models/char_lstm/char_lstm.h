@@ -32,6 +32,8 @@ class CharLstm : public Model, public TextGenerator {
   explicit CharLstm(const CharLstmOptions& options);
 
   static recipe::Section schema();
+  /// The options of a resolved `model:` section (or a checkpoint's stored one).
+  static CharLstmOptions options_from(const YAML::Node& section);
 
   /// Logits [batch, context, 31] for batch field "input" (int64 [batch, context]).
   torch::Tensor forward(const Batch& batch) override;

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "data/logistic/csv_rows.h"
+#include "data/names/names_dataset.h"
 #include "data/logistic/synthetic.h"
 #include "data/survival/survival_csv.h"
 #include "data/survival/synthetic.h"
@@ -24,6 +25,25 @@ YAML::Node resolved(const recipe::Section& schema, const std::string& text) {
 
 /// A file that exists (validation checks `path` keys), in the source tree.
 std::string existing_file() { return std::string(TANDEM_SOURCE_DIR) + "/CMakeLists.txt"; }
+
+TEST(DataSections, NamesEmptyIsTheStructsDefaultsAndModesAreWords) {
+  const NamesOptions d;
+  const auto got =
+      NamesDataset::options_from(resolved(NamesDataset::schema(), "data: {path: " + existing_file() + "}\n"));
+  EXPECT_EQ(got.context, d.context);
+  EXPECT_EQ(got.val_fraction, d.val_fraction);
+  EXPECT_EQ(got.split_seed, d.split_seed);
+  EXPECT_EQ(got.tune_fraction, d.tune_fraction);
+  EXPECT_EQ(got.windows, d.windows);
+  EXPECT_EQ(got.on_invalid, d.on_invalid);
+  const auto set = NamesDataset::options_from(resolved(
+      NamesDataset::schema(),
+      "data: {path: " + existing_file() + ", windows: whole_name, on_invalid: skip, tune_fraction: 0.1}\n"));
+  EXPECT_EQ(set.windows, WindowMode::kWholeName);
+  EXPECT_EQ(set.on_invalid, OnInvalid::kSkip);
+  EXPECT_EQ(set.tune_fraction, 0.1);
+  EXPECT_EQ(set.path, existing_file());
+}
 
 TEST(DataSections, CsvEmptyIsTheStructsDefaultsAndFeaturesAreAList) {
   const CsvLogisticOptions d;

@@ -12,6 +12,7 @@
 #include "data/text/alphabet.h"
 #include "framework/core/error.h"
 #include "framework/dist/communicator.h"
+#include "framework/recipe/recipe.h"
 #include "framework/train/evaluate.h"
 #include "framework/train/model_checkpoint.h"
 #include "tests/support/multiprocess.h"
@@ -28,6 +29,32 @@ CharLstmOptions small() {
   o.layers = 2;
   o.dropout = 0.0;
   return o;
+}
+
+// One declaration per option: an empty model: section reads as
+// CharLstmOptions' defaults; a stored configuration older than `embedding`
+// and `windows` reads them as their defaults too; values reach their fields.
+TEST(CharLstm, AnEmptySectionIsTheStructsDefaultsAndOldConfigsReadTheNewKeysAsDefaults) {
+  recipe::Section root;
+  root.adopt("model", CharLstm::schema());
+  const auto empty = recipe::load_text("model: {}\n", "r.yaml", {}, root).config["model"];
+  const CharLstmOptions got = CharLstm::options_from(empty), d;
+  EXPECT_EQ(got.context, d.context);
+  EXPECT_EQ(got.hidden, d.hidden);
+  EXPECT_EQ(got.layers, d.layers);
+  EXPECT_EQ(got.dropout, d.dropout);
+  EXPECT_EQ(got.embedding, d.embedding);
+  EXPECT_EQ(got.whole_name, d.whole_name);
+  const CharLstmOptions old = CharLstm::options_from(YAML::Load("{context: 8, hidden: 32, layers: 2, dropout: 0.1}"));
+  EXPECT_EQ(old.hidden, 32);
+  EXPECT_EQ(old.embedding, 0) << "one-hot input, as models before the key";
+  EXPECT_FALSE(old.whole_name) << "every-position windows, as models before the key";
+  const auto set = recipe::load_text("model: {embedding: 64, windows: whole_name, layers: 1}\n", "r.yaml", {}, root)
+                       .config["model"];
+  const CharLstmOptions o = CharLstm::options_from(set);
+  EXPECT_EQ(o.embedding, 64);
+  EXPECT_TRUE(o.whole_name);
+  EXPECT_EQ(o.layers, 1);
 }
 
 TEST(CharLstm, LogitsAtEveryPosition) {
