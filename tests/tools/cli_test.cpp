@@ -43,6 +43,114 @@ double metric_of(const std::string& output, const std::string& name) {
 
 int count_lines(const std::string& text) { return static_cast<int>(std::count(text.begin(), text.end(), '\n')); }
 
+/// What a finished two-worker run leaves: one record per step, the DDP
+/// counters, logs per rank, the newest checkpoints.
+void expect_run_layout(const fs::path& run_dir) {
+  auto steps = step_records(run_dir);
+  ASSERT_EQ(steps.size(), 30u);
+  for (int i = 0; i < 30; ++i) EXPECT_EQ(steps[i]["global_step"].get<int>(), i + 1) << "each step logged once";
+  EXPECT_DOUBLE_EQ(steps[0]["samples"].get<double>(), 64.0) << "the loss is over both ranks' samples";
+  // The DDP counters: gradients were reduced, communication took time, and
+  // the exposed part is a part of it (cumulative, so non-decreasing).
+  EXPECT_GT(steps.back()["ddp_bytes_per_step"].get<double>(), 0.0);
+  EXPECT_GE(steps.back()["ddp_buckets"].get<double>(), 1.0);
+  EXPECT_GT(steps.back()["ddp_comm_s"].get<double>(), 0.0);
+  EXPECT_GE(steps.back()["ddp_comm_s"].get<double>(), steps.front()["ddp_comm_s"].get<double>());
+  EXPECT_GE(steps.back()["ddp_exposed_comm_s"].get<double>(), 0.0);
+  EXPECT_TRUE(fs::exists(run_dir / "config.yaml"));
+  EXPECT_TRUE(fs::exists(run_dir / "logs" / "rank0.log"));
+  EXPECT_TRUE(fs::exists(run_dir / "logs" / "rank1.log"));
+  EXPECT_TRUE(fs::exists(run_dir / "checkpoints" / "step-000000030.pt"));
+  EXPECT_TRUE(fs::exists(run_dir / "checkpoints" / "step-000000020.pt"));
+  EXPECT_FALSE(fs::exists(run_dir / "checkpoints" / "step-000000010.pt")) << "keep_checkpoints: 2";
+  EXPECT_EQ(tandem("validate " + (run_dir / "config.yaml").string()).exit_code, 0);
+}
+
+/// `tandem sample` from the run's checkpoint: repeatable, prefixes, --stats.
+void expect_sampling(const fs::path& run_dir) {
+  auto sample = tandem("sample --checkpoint " + run_dir.string() + " --count 7 --seed 3 --temperature 0.8");
+  ASSERT_EQ(sample.exit_code, 0) << sample.output;
+  EXPECT_EQ(count_lines(sample.output), 7) << sample.output;
+  EXPECT_EQ(sample.output, tandem("sample --checkpoint " + run_dir.string() + " --count 7 --seed 3 --temperature 0.8").output);
+  auto prefixed = tandem("sample --checkpoint " + run_dir.string() + " --count 3 --prefix bo --novel");
+  ASSERT_EQ(prefixed.exit_code, 0) << prefixed.output;
+  std::istringstream lines(prefixed.output);
+  for (std::string line; std::getline(lines, line);) EXPECT_EQ(line.rfind("bo", 0), 0u) << line;
+  EXPECT_EQ(tandem("sample --checkpoint " + run_dir.string() + " --prefix 'R2'").exit_code, 2);
+
+  // --stats: shares and lengths of 1000 samples by default.
+  auto stats = tandem("sample --checkpoint " + run_dir.string() + " --stats --seed 1");
+  ASSERT_EQ(stats.exit_code, 0) << stats.output;
+  EXPECT_NE(stats.output.find("1000 names sampled\nnovel (not a training name) "), std::string::npos) << stats.output;
+  EXPECT_NE(stats.output.find("\nequal to a training name "), std::string::npos) << stats.output;
+  EXPECT_NE(stats.output.find("training names (4672)\nmean "), std::string::npos) << stats.output;
+  auto few = tandem("sample --checkpoint " + run_dir.string() + " --stats --count 20 --prefix b --temperature 0.5");
+  ASSERT_EQ(few.exit_code, 0) << few.output;
+  EXPECT_NE(few.output.find("20 names sampled"), std::string::npos) << few.output;
+  EXPECT_EQ(tandem("sample --checkpoint " + run_dir.string() + " --stats --novel").exit_code, 2);
+}
+
+/// `tandem eval` and validation report the language-model metrics.
+void expect_eval_metrics(const fs::path& run_dir, const fs::path& scratch, const std::string& launch_output) {
+  auto eval = tandem("eval --checkpoint " + run_dir.string());
+  ASSERT_EQ(eval.exit_code, 0) << eval.output;
+  // 519 held-out names, 3499 characters with their stops: the split `tandem ngram` scores too.
+  EXPECT_NE(eval.output.find("(step 30), split val, 3499 samples"), std::string::npos) << eval.output;
+  for (const char* metric : {"\nwindow_loss ", "\naccuracy ", "\nnll ", "\nbpc ", "\nperplexity "}) {
+    EXPECT_NE(eval.output.find(metric), std::string::npos) << metric << "\n" << eval.output;
+  }
+  EXPECT_EQ(eval.output.find("\nloss "), std::string::npos) << "the window loss has its own name\n" << eval.output;
+  const double nll = metric_of(eval.output, "nll");
+  EXPECT_GT(nll, 1.0);
+  EXPECT_LT(nll, std::log(31.0)) << "30 steps learn something";
+  EXPECT_NEAR(metric_of(eval.output, "bpc"), nll / std::log(2.0), 1e-5);
+  EXPECT_NEAR(metric_of(eval.output, "perplexity"), std::exp(nll), 1e-4);
+  auto eval_other = tandem("eval --checkpoint " + run_dir.string() + " data.val_fraction=0.5");
+  EXPECT_EQ(eval_other.exit_code, 0) << eval_other.output;
+  EXPECT_NE(eval_other.output, eval.output);
+  EXPECT_EQ(tandem("eval --checkpoint " + (scratch / "missing").string()).exit_code, 2);
+
+  // Validation reports the same metrics, in metrics.jsonl and the progress line.
+  bool validated = false;
+  std::ifstream records(run_dir / "metrics.jsonl");
+  for (std::string line; std::getline(records, line);) {
+    auto j = nlohmann::json::parse(line);
+    if (!j.contains("val_nll")) continue;
+    validated = true;
+    for (const char* key : {"val_window_loss", "val_accuracy", "val_bpc", "val_perplexity"}) {
+      EXPECT_TRUE(j.contains(key)) << key << " in " << line;
+    }
+    EXPECT_FALSE(j.contains("val_loss")) << line;
+  }
+  EXPECT_TRUE(validated) << "a record with val_nll";
+  EXPECT_NE(launch_output.find("val_nll "), std::string::npos) << launch_output;
+}
+
+/// `tandem eval --data`: any names file, scored with the model's alphabet.
+void expect_eval_on_a_file(const fs::path& run_dir, const fs::path& scratch) {
+  const auto names = scratch / "other names.txt";
+  std::ofstream(names) << "Rex\nBella\n\nJean-Luc\n";
+  auto on_file = tandem("eval --checkpoint " + run_dir.string() + " --data '" + names.string() + "'");
+  ASSERT_EQ(on_file.exit_code, 0) << on_file.output;
+  EXPECT_NE(on_file.output.find("data " + names.string() + ", 3 names, 19 samples"), std::string::npos)
+      << on_file.output;
+  EXPECT_GT(metric_of(on_file.output, "nll"), 0.0);
+  std::ofstream(names, std::ios::app) << "R2-D2\nZo\xc3\xab\n";
+  auto unknown = tandem("eval --checkpoint " + run_dir.string() + " --data '" + names.string() + "'");
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.output;
+  EXPECT_NE(unknown.output.find(names.string() + ":5: expected a name made of a-z, '-', '.' and space, got 'r2-d2' "
+                                "(character '2') at column 2; pass --skip-unknown to skip such names"),
+            std::string::npos)
+      << unknown.output;
+  auto skipping = tandem("eval --checkpoint " + run_dir.string() + " --data '" + names.string() + "' --skip-unknown");
+  ASSERT_EQ(skipping.exit_code, 0) << skipping.output;
+  EXPECT_NE(skipping.output.find("3 names (2 skipped: characters outside a-z, '-', '.' and space), 19 samples"),
+            std::string::npos)
+      << skipping.output;
+  EXPECT_DOUBLE_EQ(metric_of(skipping.output, "nll"), metric_of(on_file.output, "nll"));
+  EXPECT_EQ(tandem("eval --checkpoint " + run_dir.string() + " --skip-unknown").exit_code, 2) << "needs --data";
+}
+
 class Cli : public ::testing::Test {
  protected:
   void SetUp() override { dir_ = test::make_temp_dir("cli"); }
@@ -214,101 +322,10 @@ TEST_F(Cli, LaunchTrainsTwoWorkersThenSampleAndEvalReadTheCheckpoint) {
   EXPECT_EQ(r.output.find("[rank1]: [train]"), std::string::npos) << "only rank 0 reports progress";
   EXPECT_EQ(r.output.find("sweep: block"), std::string::npos) << "the recipe has no sweep: block\n" << r.output;
 
-  auto steps = step_records(run_dir);
-  ASSERT_EQ(steps.size(), 30u);
-  for (int i = 0; i < 30; ++i) EXPECT_EQ(steps[i]["global_step"].get<int>(), i + 1) << "each step logged once";
-  EXPECT_DOUBLE_EQ(steps[0]["samples"].get<double>(), 64.0) << "the loss is over both ranks' samples";
-  // The DDP counters: gradients were reduced, communication took time, and
-  // the exposed part is a part of it (cumulative, so non-decreasing).
-  EXPECT_GT(steps.back()["ddp_bytes_per_step"].get<double>(), 0.0);
-  EXPECT_GE(steps.back()["ddp_buckets"].get<double>(), 1.0);
-  EXPECT_GT(steps.back()["ddp_comm_s"].get<double>(), 0.0);
-  EXPECT_GE(steps.back()["ddp_comm_s"].get<double>(), steps.front()["ddp_comm_s"].get<double>());
-  EXPECT_GE(steps.back()["ddp_exposed_comm_s"].get<double>(), 0.0);
-  EXPECT_TRUE(fs::exists(run_dir / "config.yaml"));
-  EXPECT_TRUE(fs::exists(run_dir / "logs" / "rank0.log"));
-  EXPECT_TRUE(fs::exists(run_dir / "logs" / "rank1.log"));
-  EXPECT_TRUE(fs::exists(run_dir / "checkpoints" / "step-000000030.pt"));
-  EXPECT_TRUE(fs::exists(run_dir / "checkpoints" / "step-000000020.pt"));
-  EXPECT_FALSE(fs::exists(run_dir / "checkpoints" / "step-000000010.pt")) << "keep_checkpoints: 2";
-  EXPECT_EQ(tandem("validate " + (run_dir / "config.yaml").string()).exit_code, 0);
-
-  auto sample = tandem("sample --checkpoint " + run_dir.string() + " --count 7 --seed 3 --temperature 0.8");
-  ASSERT_EQ(sample.exit_code, 0) << sample.output;
-  EXPECT_EQ(count_lines(sample.output), 7) << sample.output;
-  EXPECT_EQ(sample.output, tandem("sample --checkpoint " + run_dir.string() + " --count 7 --seed 3 --temperature 0.8").output);
-  auto prefixed = tandem("sample --checkpoint " + run_dir.string() + " --count 3 --prefix bo --novel");
-  ASSERT_EQ(prefixed.exit_code, 0) << prefixed.output;
-  std::istringstream lines(prefixed.output);
-  for (std::string line; std::getline(lines, line);) EXPECT_EQ(line.rfind("bo", 0), 0u) << line;
-  EXPECT_EQ(tandem("sample --checkpoint " + run_dir.string() + " --prefix 'R2'").exit_code, 2);
-
-  auto eval = tandem("eval --checkpoint " + run_dir.string());
-  ASSERT_EQ(eval.exit_code, 0) << eval.output;
-  // 519 held-out names, 3499 characters with their stops: the split `tandem ngram` scores too.
-  EXPECT_NE(eval.output.find("(step 30), split val, 3499 samples"), std::string::npos) << eval.output;
-  for (const char* metric : {"\nwindow_loss ", "\naccuracy ", "\nnll ", "\nbpc ", "\nperplexity "}) {
-    EXPECT_NE(eval.output.find(metric), std::string::npos) << metric << "\n" << eval.output;
-  }
-  EXPECT_EQ(eval.output.find("\nloss "), std::string::npos) << "the window loss has its own name\n" << eval.output;
-  const double nll = metric_of(eval.output, "nll");
-  EXPECT_GT(nll, 1.0);
-  EXPECT_LT(nll, std::log(31.0)) << "30 steps learn something";
-  EXPECT_NEAR(metric_of(eval.output, "bpc"), nll / std::log(2.0), 1e-5);
-  EXPECT_NEAR(metric_of(eval.output, "perplexity"), std::exp(nll), 1e-4);
-  auto eval_other = tandem("eval --checkpoint " + run_dir.string() + " data.val_fraction=0.5");
-  EXPECT_EQ(eval_other.exit_code, 0) << eval_other.output;
-  EXPECT_NE(eval_other.output, eval.output);
-  EXPECT_EQ(tandem("eval --checkpoint " + (fs::path(dir_) / "missing").string()).exit_code, 2);
-
-  // Validation reports the same metrics, in metrics.jsonl and the progress line.
-  bool validated = false;
-  std::ifstream records(run_dir / "metrics.jsonl");
-  for (std::string line; std::getline(records, line);) {
-    auto j = nlohmann::json::parse(line);
-    if (!j.contains("val_nll")) continue;
-    validated = true;
-    for (const char* key : {"val_window_loss", "val_accuracy", "val_bpc", "val_perplexity"}) {
-      EXPECT_TRUE(j.contains(key)) << key << " in " << line;
-    }
-    EXPECT_FALSE(j.contains("val_loss")) << line;
-  }
-  EXPECT_TRUE(validated) << "a record with val_nll";
-  EXPECT_NE(r.output.find("val_nll "), std::string::npos) << r.output;
-
-  // --data: any names file, scored with the model's alphabet.
-  const auto names = fs::path(dir_) / "other names.txt";
-  std::ofstream(names) << "Rex\nBella\n\nJean-Luc\n";
-  auto on_file = tandem("eval --checkpoint " + run_dir.string() + " --data '" + names.string() + "'");
-  ASSERT_EQ(on_file.exit_code, 0) << on_file.output;
-  EXPECT_NE(on_file.output.find("data " + names.string() + ", 3 names, 19 samples"), std::string::npos)
-      << on_file.output;
-  EXPECT_GT(metric_of(on_file.output, "nll"), 0.0);
-  std::ofstream(names, std::ios::app) << "R2-D2\nZo\xc3\xab\n";
-  auto unknown = tandem("eval --checkpoint " + run_dir.string() + " --data '" + names.string() + "'");
-  EXPECT_EQ(unknown.exit_code, 2) << unknown.output;
-  EXPECT_NE(unknown.output.find(names.string() + ":5: expected a name made of a-z, '-', '.' and space, got 'r2-d2' "
-                                "(character '2') at column 2; pass --skip-unknown to skip such names"),
-            std::string::npos)
-      << unknown.output;
-  auto skipping = tandem("eval --checkpoint " + run_dir.string() + " --data '" + names.string() + "' --skip-unknown");
-  ASSERT_EQ(skipping.exit_code, 0) << skipping.output;
-  EXPECT_NE(skipping.output.find("3 names (2 skipped: characters outside a-z, '-', '.' and space), 19 samples"),
-            std::string::npos)
-      << skipping.output;
-  EXPECT_DOUBLE_EQ(metric_of(skipping.output, "nll"), metric_of(on_file.output, "nll"));
-  EXPECT_EQ(tandem("eval --checkpoint " + run_dir.string() + " --skip-unknown").exit_code, 2) << "needs --data";
-
-  // --stats: shares and lengths of 1000 samples by default.
-  auto stats = tandem("sample --checkpoint " + run_dir.string() + " --stats --seed 1");
-  ASSERT_EQ(stats.exit_code, 0) << stats.output;
-  EXPECT_NE(stats.output.find("1000 names sampled\nnovel (not a training name) "), std::string::npos) << stats.output;
-  EXPECT_NE(stats.output.find("\nequal to a training name "), std::string::npos) << stats.output;
-  EXPECT_NE(stats.output.find("training names (4672)\nmean "), std::string::npos) << stats.output;
-  auto few = tandem("sample --checkpoint " + run_dir.string() + " --stats --count 20 --prefix b --temperature 0.5");
-  ASSERT_EQ(few.exit_code, 0) << few.output;
-  EXPECT_NE(few.output.find("20 names sampled"), std::string::npos) << few.output;
-  EXPECT_EQ(tandem("sample --checkpoint " + run_dir.string() + " --stats --novel").exit_code, 2);
+  expect_run_layout(run_dir);
+  expect_sampling(run_dir);
+  expect_eval_metrics(run_dir, dir_, r.output);
+  expect_eval_on_a_file(run_dir, dir_);
 }
 
 TEST_F(Cli, NgramBaselineFitsTheRecipesTrainingSplitAndScoresItsValidationSplit) {
