@@ -34,24 +34,6 @@ using test::wait_until;
 
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-/// The pids of processes whose parent is `parent`.
-std::vector<pid_t> children_of(pid_t parent) {
-  std::vector<pid_t> out;
-  for (const auto& e : fs::directory_iterator("/proc")) {
-    const std::string name = e.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::string stat = test::read_file(e.path() / "stat");
-    const auto close = stat.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream rest(stat.substr(close + 2));
-    char state = 0;
-    pid_t ppid = 0;
-    rest >> state >> ppid;
-    if (ppid == parent) out.push_back(std::stoi(name));
-  }
-  return out;
-}
-
 std::string environ_of(pid_t pid) {
   std::string env = test::read_file(fs::path("/proc") / std::to_string(pid) / "environ");
   std::replace(env.begin(), env.end(), '\0', '\n');
@@ -114,7 +96,7 @@ struct Job {
     return std::regex_search(out, m, std::regex("master port (\\d+)")) ? std::stoi(m[1]) : 0;
   }
   pid_t worker(int rank) const {
-    for (pid_t p : children_of(pid)) {
+    for (pid_t p : test::children_of(pid)) {
       if (environ_of(p).find("\nRANK=" + std::to_string(rank) + "\n") != std::string::npos) return p;
     }
     return -1;

@@ -62,24 +62,6 @@ std::vector<pid_t> processes_mentioning(const std::string& text) {
   return out;
 }
 
-/// The pids of processes whose parent is `parent`.
-std::vector<pid_t> children_of(pid_t parent) {
-  std::vector<pid_t> out;
-  for (const auto& e : fs::directory_iterator("/proc")) {
-    const std::string name = e.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    const std::string stat = test::read_file(e.path() / "stat");
-    const auto close = stat.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream rest(stat.substr(close + 2));
-    char state = 0;
-    pid_t ppid = 0;
-    rest >> state >> ppid;
-    if (ppid == parent) out.push_back(std::stoi(name));
-  }
-  return out;
-}
-
 /// The launcher's own lines and the store's, for the test's log.
 void print_report(const std::string& host, const std::string& out) {
   std::istringstream lines(out);
@@ -313,7 +295,7 @@ TEST_F(TwoHosts, BothHostsRestartTogetherFromTheNewestCheckpointAndEndBitForBit)
                                       std::string::npos; },
                          90))
       << outputs();
-  const auto workers = children_of(launchers_[1].pid);
+  const auto workers = test::children_of(launchers_[1].pid);
   ASSERT_EQ(workers.size(), 1u) << "host 1's launcher runs one worker";
   const auto killed = Clock::now();
   ASSERT_EQ(::kill(workers[0], SIGKILL), 0);

@@ -59,6 +59,9 @@ struct TcpSocket {
 };
 std::vector<TcpSocket> tcp_sockets_of(int pid);
 
+/// The pids of the processes whose parent is `parent` (from /proc/<pid>/stat).
+std::vector<int> children_of(int parent);
+
 }  // namespace tandem::test
 
 #define TANDEM_TEST_WORKER(name)                                                                     \
