@@ -59,6 +59,8 @@ CharWindows::CharWindows(const std::vector<std::string>& names, int64_t context,
       ++row;
     }
   }
+  const auto targets_per_window = (targets_ != Alphabet::kPad).sum(1).to(torch::kFloat32);
+  weights_ = total > 0 ? targets_per_window / targets_per_window.mean() : targets_per_window;
 }
 
 Batch CharWindows::get(const std::vector<int64_t>& indices) const {
@@ -68,6 +70,7 @@ Batch CharWindows::get(const std::vector<int64_t>& indices) const {
   b.fields["input"] = inputs_.index_select(0, idx);
   b.fields["target"] = targets_.index_select(0, idx);
   b.fields["scored"] = scored_.index_select(0, idx);
+  b.fields["weight"] = weights_.index_select(0, idx);
   return b;
 }
 

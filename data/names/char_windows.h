@@ -31,16 +31,20 @@ class CharWindows : public Dataset {
   CharWindows(const std::vector<std::string>& names, int64_t context,
               WindowMode mode = WindowMode::kEveryPosition);
   int64_t size() const override { return inputs_.size(0); }
-  /// Fields "input" and "target" (int64 [batch, context]) and "scored" (bool
-  /// [batch, context]: the positions whose prediction counts in the nll).
+  /// Fields "input" and "target" (int64 [batch, context]), "scored" (bool
+  /// [batch, context]: the positions whose prediction counts in the nll) and
+  /// "weight" (float [batch]: the window's non-pad targets over the mean per
+  /// window of this data set, so that a per-window mean loss times the weight,
+  /// averaged over windows, weighs every character alike).
   Batch get(const std::vector<int64_t>& indices) const override;
 
   const torch::Tensor& inputs() const { return inputs_; }
   const torch::Tensor& targets() const { return targets_; }
   const torch::Tensor& scored() const { return scored_; }
+  const torch::Tensor& weights() const { return weights_; }
 
  private:
-  torch::Tensor inputs_, targets_, scored_;
+  torch::Tensor inputs_, targets_, scored_, weights_;
 };
 
 /// "every_position" or "whole_name" (as a recipe writes it) to the mode; anything

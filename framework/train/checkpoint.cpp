@@ -273,6 +273,14 @@ void save_checkpoint(const std::filesystem::path& path, torch::nn::Module& model
     root.write("loss_scale_good_steps", c10::IValue(info.loss_scale->good_steps));
     root.write("loss_scale_skipped_steps", c10::IValue(info.loss_scale->skipped_steps));
   }
+  if (!info.training_weights.empty()) {
+    OutputArchive weights;
+    for (std::size_t i = 0; i < info.training_weights.size(); ++i) {
+      weights.write(std::to_string(i), host_copy(info.training_weights[i]), /*is_buffer=*/true);
+    }
+    root.write("training_weights", weights);
+    root.write("averaged_steps", c10::IValue(info.averaged_steps));
+  }
   auto tmp = path;
   tmp += ".tmp";
   // Sealed with a CRC-32 (checkpoint_integrity.h) and fsynced before the rename.
@@ -312,6 +320,17 @@ Checkpoint::Checkpoint(const std::filesystem::path& path) : path_(path) {
   if (archive_.try_read("loss_scale", v)) {
     info_.loss_scale = LossScale{v.toDouble(), read_int(archive_, "loss_scale_good_steps"),
                                  read_int(archive_, "loss_scale_skipped_steps")};
+  }
+  if (archive_.try_read("averaged_steps", v)) {
+    info_.averaged_steps = v.toInt();
+    InputArchive weights;
+    archive_.read("training_weights", weights);
+    // A fresh tensor for each: reading into a defined tensor overwrites its data.
+    for (std::size_t i = 0;; ++i) {
+      torch::Tensor t;
+      if (!weights.try_read(std::to_string(i), t, /*is_buffer=*/true)) break;
+      info_.training_weights.push_back(t);
+    }
   }
 }
 

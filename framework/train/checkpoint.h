@@ -35,6 +35,13 @@ struct CheckpointInfo {
   torch::Tensor rng_cuda_ranks;
   /// Loss scaling of a 16-mixed run; unset for the other precisions.
   std::optional<LossScale> loss_scale;
+  /// Weight averaging (trainer.average_weights_from), once it has begun: the
+  /// checkpoint's model is the mean, and these are the weights training had
+  /// reached, in the order of the model's parameters(), so a resume goes on
+  /// from them; `averaged_steps` is how many steps the mean holds. Empty
+  /// otherwise (and in checkpoints from before weight averaging).
+  std::vector<torch::Tensor> training_weights;
+  int64_t averaged_steps = 0;
 };
 
 /// Writes `model` (and `optimizer`'s state, when given) with `info`, every

@@ -160,6 +160,12 @@ void bind_loop_keys(TrainerBinding& b) {
         "Validate on the first this many samples of the validation split (cheaper frequent validations, as "
         "Lightning's limit_val_batches); 0: all of it.")
       .min(0);
+  b.key("average_weights_from", &T::average_weights_from,
+        "From this share of the planned steps on, average the weights of every step (stochastic weight "
+        "averaging, with the run's own learning rate schedule); validation, checkpoints and the trained model use "
+        "the mean. 0: off.")
+      .min(0)
+      .less_than(1);
 }
 
 /// Where and how each worker computes.

@@ -35,6 +35,10 @@ struct TrainerOptions {
   std::string device = "auto";  ///< auto | cpu | cuda | cuda:N (framework/train/device.h)
   std::string precision = "32"; ///< 32 | bf16-mixed | 16-mixed, as Lightning names them
   bool deterministic = false;   ///< deterministic algorithms only (Lightning's deterministic=True)
+  /// > 0: from this share of the planned steps on, a running mean of the
+  /// weights after every step, which validation scores and checkpoints hold
+  /// (weight_average.h); 0: off.
+  double average_weights_from = 0.0;
   /// Stop (or just record) when a metric reaches a value: `loss` (the logged
   /// training loss) or `val_<name>` (a validation metric).
   struct Target {

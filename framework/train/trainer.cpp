@@ -18,6 +18,7 @@
 #include "framework/train/progress.h"
 #include "framework/train/schedule.h"
 #include "framework/train/watchers.h"
+#include "framework/train/weight_average.h"
 
 namespace tandem {
 namespace {
@@ -88,6 +89,8 @@ struct Trainer::Impl {
   std::unique_ptr<ddp::DistributedDataParallel> ddp;
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   std::unique_ptr<MetricsWriter> metrics;
+  /// trainer.average_weights_from: made when fit plans the run.
+  std::unique_ptr<WeightAverage> average;
   RankZero rank_zero;
   std::shared_ptr<TargetWatcher> target;
   std::shared_ptr<EarlyStoppingWatcher> early;  ///< its state is saved with every checkpoint
@@ -195,7 +198,14 @@ void Trainer::Impl::save(const TrainingPosition& at, const std::string& as) {
   info.early_stopping = early->state();
   info.best_checkpoint = best->state();
   if (const LossScaler* scaler = precision.scaler()) info.loss_scale = scaler->state();
-  save_checkpoint(path, *s.model, optimizer.get(), info);
+  if (average->active()) {  // the checkpoint's model is the mean; training goes on from these
+    for (const auto& p : s.model->parameters()) info.training_weights.push_back(p.detach().clone());
+    info.averaged_steps = average->count();
+  }
+  {
+    AveragedWeightsInModel averaged(*average);
+    save_checkpoint(path, *s.model, optimizer.get(), info);
+  }
   if (as.empty()) prune_checkpoints(s.run_dir->checkpoints(), s.trainer.keep_checkpoints);
   rank_zero.info("train", "checkpoint {}", path.string());
   for (const auto& cb : callbacks) cb->on_checkpoint(path);
@@ -220,6 +230,7 @@ TrainingPosition Trainer::Impl::resume(const std::filesystem::path& path) {
   best->restore(info.best_checkpoint);
   if (LossScaler* scaler = precision.scaler(); scaler && info.loss_scale) scaler->restore(*info.loss_scale);
   checkpoint.load_model(*s.model);
+  if (info.averaged_steps > 0) average->restore(info.training_weights, info.averaged_steps);
   const bool exact = checkpoint.load_training(*optimizer, s.comm->rank(), s.device);
   rank_zero.info("train", "resuming from {}: epoch {}, step {} of the epoch, global step {}", path.string(),
                  info.position.epoch + 1, info.position.step_in_epoch, info.position.global_step);
@@ -276,6 +287,11 @@ void Trainer::Impl::announce() const {
                    lr.warmup_steps > 0 ? fmt::format(", warmup over {} steps", lr.warmup_steps) : "",
                    lr.decay == LrDecay::kCosine ? fmt::format(", cosine decay to {:g}", lr.peak * lr.min_lr_factor) : "");
   }
+  if (average->enabled()) {
+    rank_zero.info("train", "averaging the weights of steps {} to {} (trainer.average_weights_from {:g}); "
+                   "validation and checkpoints use the mean from then on",
+                   std::min(average->start_step() + 1, plan.planned), plan.planned, t.average_weights_from);
+  }
   if (val_subset) {
     rank_zero.info("train", "validating on the first {} of {} validation samples (trainer.val_samples)",
                    val_subset->size(), s.data.val->size());
@@ -300,6 +316,8 @@ void Trainer::Impl::write_start_record(const TrainingPosition& start_at) {
 TrainResult Trainer::Impl::fit() {
   const TrainerOptions& t = s.trainer;
   plan = make_plan();
+  average = std::make_unique<WeightAverage>(s.model->parameters(),
+                                            WeightAverage::start_step_for(t.average_weights_from, plan.planned));
   if (val_data && t.val_samples > 0 && t.val_samples < val_data->size()) val_subset.emplace(*val_data, t.val_samples);
   announce();
   require_validation_split(t, s.data.val != nullptr);
@@ -340,6 +358,7 @@ TrainResult Trainer::Impl::fit() {
   }
   save(pos);
   s.comm->barrier()->wait();  // nobody leaves (and rank 0 takes the store down) while a peer still works
+  if (average->active()) average->swap();  // the trained model is the mean from here on, as its checkpoint
   return finish();
 }
 
@@ -368,6 +387,7 @@ Outcome Trainer::Impl::step(const std::vector<int64_t>& order) {
   const auto step_size = static_cast<int64_t>(indices.size());
   ++pos.step_in_epoch;
   ++pos.global_step;
+  average->update(pos.global_step);
   window_loss_sum += loss_sum;
   window_samples += step_size;
   const StepEnd end{pos, [&] { return loss_sum.item<double>() / static_cast<double>(step_size); }};
@@ -474,6 +494,7 @@ MetricValues Trainer::Impl::validate() {
   const auto eval_start = Clock::now();
   ddp->before_forward();
   s.model->refresh(*s.data.train);
+  AveragedWeightsInModel averaged(*average);  // once averaging has begun, the mean is what is scored
   const Dataset& val = val_subset ? static_cast<const Dataset&>(*val_subset) : *val_data;
   MetricValues values;
   for (const auto& [name, value] : evaluate_model(*s.model, val, s.trainer.val_batch_size, *s.comm)) {

@@ -4,6 +4,7 @@
 
 #include "data/text/alphabet.h"
 #include "data/text/lm_score.h"
+#include "framework/core/error.h"
 #include "framework/recipe/binding.h"
 
 namespace tandem::models {
@@ -31,6 +32,13 @@ recipe::Binding<CharLstmOptions> char_lstm_bindings() {
        [](const std::string& word) { return word == "whole_name"; },
        [](bool whole_name) { return whole_name ? "whole_name" : "every_position"; }, recipe::Type::kChoice)
       .choices({"every_position", "whole_name"});
+  s.spelled<std::string>(
+       "loss", &O::per_character,
+       "per_name: each window's mean loss, windows alike; per_character: every character alike, as nll counts "
+       "them.",
+       [](const std::string& word) { return word == "per_character"; },
+       [](bool per_character) { return per_character ? "per_character" : "per_name"; }, recipe::Type::kChoice)
+      .choices({"per_name", "per_character"});
   return s;
 }
 
@@ -86,6 +94,11 @@ torch::Tensor CharLstm::loss(const Batch& batch, const torch::Tensor& logits) {
       torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
   auto mask = (target != Alphabet::kPad).to(logits.scalar_type());
   auto per_sample = (per_position.view_as(mask) * mask).sum(1) / mask.sum(1).clamp_min(1.0);
+  if (options_.per_character) {
+    TANDEM_CHECK_INPUT(batch.fields.count("weight") > 0,
+                       "[char_lstm] model.loss per_character needs the batch field \"weight\" (data type names gives it)");
+    per_sample = per_sample * batch.at("weight").to(per_sample.scalar_type());
+  }
   return per_sample.mean();
 }
 

@@ -24,6 +24,12 @@ struct CharLstmOptions {
   /// follows: kWholeName windows start at the name, after one pad symbol;
   /// kEveryPosition windows end at the predicted symbol, pad-filled before it.
   bool whole_name = false;
+  /// How the training loss weighs a window's positions: false ("per_name"),
+  /// the mean over its non-pad targets, so every window weighs the same; true
+  /// ("per_character"), that mean times the batch field "weight" (the window's
+  /// targets over the data set's mean), so every character weighs the same, as
+  /// the nll counts them.
+  bool per_character = false;
 };
 
 class CharLstm : public Model, public TextGenerator {
@@ -38,8 +44,9 @@ class CharLstm : public Model, public TextGenerator {
   /// Logits [batch, context, 31] for batch field "input" (int64 [batch, context]).
   torch::Tensor forward(const Batch& batch) override;
   /// Cross-entropy of the next character; pad targets are excluded. Each
-  /// sample's loss is the mean over its non-pad positions, and the batch loss
-  /// the mean over samples (see Model::loss).
+  /// sample's loss is the mean over its non-pad positions (per_character:
+  /// times its "weight"), and the batch loss the mean over samples (see
+  /// Model::loss), so N ranks x B samples equal 1 rank x N*B either way.
   torch::Tensor loss(const Batch& batch, const torch::Tensor& logits) override;
   /// Language-model metrics over the positions of batch field "scored" (each
   /// window's last position, or every position of a whole-name window: see

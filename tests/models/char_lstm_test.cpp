@@ -45,16 +45,21 @@ TEST(CharLstm, AnEmptySectionIsTheStructsDefaultsAndOldConfigsReadTheNewKeysAsDe
   EXPECT_EQ(got.dropout, d.dropout);
   EXPECT_EQ(got.embedding, d.embedding);
   EXPECT_EQ(got.whole_name, d.whole_name);
+  EXPECT_EQ(got.per_character, d.per_character);
   const CharLstmOptions old = CharLstm::options_from(YAML::Load("{context: 8, hidden: 32, layers: 2, dropout: 0.1}"));
   EXPECT_EQ(old.hidden, 32);
   EXPECT_EQ(old.embedding, 0) << "one-hot input, as models before the key";
   EXPECT_FALSE(old.whole_name) << "every-position windows, as models before the key";
-  const auto set = recipe::load_text("model: {embedding: 64, windows: whole_name, layers: 1}\n", "r.yaml", {}, root)
-                       .config["model"];
+  EXPECT_FALSE(old.per_character) << "the per-name loss, as models before the key";
+  const auto set =
+      recipe::load_text("model: {embedding: 64, windows: whole_name, layers: 1, loss: per_character}\n", "r.yaml", {},
+                        root)
+          .config["model"];
   const CharLstmOptions o = CharLstm::options_from(set);
   EXPECT_EQ(o.embedding, 64);
   EXPECT_TRUE(o.whole_name);
   EXPECT_EQ(o.layers, 1);
+  EXPECT_TRUE(o.per_character);
 }
 
 TEST(CharLstm, LogitsAtEveryPosition) {
@@ -96,6 +101,44 @@ TEST(CharLstm, LossIsThePerSampleMeanOverNonPadTargets) {
   EXPECT_DOUBLE_EQ(metrics.at("accuracy").weight, 6.0);
   EXPECT_DOUBLE_EQ(metrics.at("window_loss").weight, 3.0);
   EXPECT_NEAR(metrics.at("window_loss").sum / 3.0, expected, 1e-5) << "the window loss is the training loss";
+}
+
+// model.loss per_character: every character weighs the same, so the batch
+// loss is the sum of the non-pad targets' cross-entropy over the batch's
+// targets when the windows are the whole data set (their weights average 1).
+TEST(CharLstm, PerCharacterLossWeighsEveryCharacterAlike) {
+  torch::manual_seed(0);
+  CharLstmOptions o = small();
+  o.context = 8;
+  o.whole_name = true;
+  CharLstm per_name(o);
+  o.per_character = true;
+  CharLstm per_character(o);
+  data::CharWindows w({"ab", "abcdefg", "x"}, 8, data::WindowMode::kWholeName);  // 3, 8 and 2 targets
+  auto batch = w.get({0, 1, 2});
+  EXPECT_TRUE(torch::allclose(batch.at("weight"), torch::tensor({3.0F, 8.0F, 2.0F}) / (13.0F / 3.0F)));
+  auto logits = per_name.forward(batch).detach();
+  auto logp = torch::log_softmax(logits, -1);
+  const auto& t = batch.at("target");
+  double sum = 0, name_means = 0;
+  for (int64_t i = 0; i < 3; ++i) {
+    double name_sum = 0;
+    int count = 0;
+    for (int64_t j = 0; j < 8; ++j) {
+      const int64_t target = t[i][j].item<int64_t>();
+      if (target == Alphabet::kPad) continue;
+      name_sum -= logp[i][j][target].item<double>();
+      ++count;
+    }
+    sum += name_sum;
+    name_means += name_sum / count / 3.0;
+  }
+  EXPECT_NEAR(per_character.loss(batch, logits).item<double>(), sum / 13.0, 1e-5);
+  EXPECT_NEAR(per_name.loss(batch, logits).item<double>(), name_means, 1e-5);
+  EXPECT_GT(std::abs(sum / 13.0 - name_means), 1e-3) << "the two weighings differ on names of unequal length";
+  // Without the weights (windows made elsewhere) the per-character loss cannot be formed.
+  batch.fields.erase("weight");
+  EXPECT_THROW(per_character.loss(batch, logits), BadInput);
 }
 
 TEST(CharLstm, NllScoresEveryCharacterAndTheStopOnceFromTheFullContext) {

@@ -435,6 +435,74 @@ TEST_F(TrainerTest, WarmupAndCosineDecaySetEveryStepsLearningRate) {
   EXPECT_NEAR(expected.at(25), 0.5 * (0.1 + 0.9 * 0.5 * (1 + std::cos(std::acos(-1.0) * 21.0 / 22.0))), 1e-15);
 }
 
+/// Every step's parameters, as training left them.
+class RecordParameters : public Callback {
+ public:
+  explicit RecordParameters(std::shared_ptr<Model> model) : model_(std::move(model)) {}
+  void on_step_end(const StepEnd& /*step*/, LoopContext& /*ctx*/) override { after_step.push_back(flat(*model_)); }
+  static torch::Tensor flat(torch::nn::Module& m) {
+    std::vector<torch::Tensor> parts;
+    for (const auto& p : m.parameters()) parts.push_back(p.detach().flatten().clone());
+    return torch::cat(parts);
+  }
+  std::vector<torch::Tensor> after_step;
+
+ private:
+  std::shared_ptr<Model> model_;
+};
+
+// trainer.average_weights_from 0.5 of 52 steps: the mean of the weights after
+// steps 27 to 52 is the trained model, what the last validation scored and
+// what the final checkpoint holds, with the last step's weights beside it; a
+// run stopped inside the averaging and resumed ends with the same mean.
+TEST_F(TrainerTest, WeightAveragingIsTheMeanOfTheLastStepsAndResumesExactly) {
+  auto whole = setup(4);
+  whole.trainer.average_weights_from = 0.5;
+  whole.trainer.keep_checkpoints = 20;
+  auto model = whole.model;
+  auto recorder = std::make_shared<RecordParameters>(model);
+  Trainer trainer(std::move(whole));
+  trainer.add_callback(recorder);
+  ASSERT_EQ(trainer.fit().global_step, 52);
+  ASSERT_EQ(recorder->after_step.size(), 52U);
+  torch::Tensor mean = torch::zeros_like(recorder->after_step[0]);
+  for (int64_t step = 27; step <= 52; ++step) mean += recorder->after_step[static_cast<std::size_t>(step - 1)];
+  mean /= 26.0;
+  const torch::Tensor trained = RecordParameters::flat(*model);
+  EXPECT_TRUE(torch::allclose(trained, mean, 1e-5, 1e-6)) << trained << mean;
+  EXPECT_FALSE(torch::allclose(trained, recorder->after_step.back(), 1e-4, 1e-4)) << "the mean is not the last step";
+
+  const auto final_checkpoint = resolve_checkpoint(dir_);
+  const auto info = read_checkpoint_info(final_checkpoint);
+  EXPECT_EQ(info.averaged_steps, 26);
+  ASSERT_EQ(info.training_weights.size(), 2U);
+  EXPECT_TRUE(torch::equal(torch::cat({info.training_weights[0].flatten(), info.training_weights[1].flatten()}),
+                           recorder->after_step.back()));
+  Line loaded;
+  load_model_state(final_checkpoint, loaded);
+  EXPECT_TRUE(torch::equal(RecordParameters::flat(loaded), trained)) << "the checkpoint's model is the mean";
+  double last_val_loss = 0;
+  for (const auto& r : records()) {
+    if (r["kind"] == "epoch") last_val_loss = r["val_loss"].get<double>();
+  }
+  LineData val(50);
+  EXPECT_NEAR(evaluate_model(loaded, val, 64, *comm_).at("loss"), last_val_loss, 1e-6);
+
+  // Resumed from the step-40 checkpoint, inside the averaging (14 steps in the
+  // mean): the same mean at the end, bit for bit.
+  const auto at_40 = checkpoint_path(RunDir(dir_).checkpoints(), 40);
+  EXPECT_EQ(read_checkpoint_info(at_40).averaged_steps, 14);
+  for (const auto& entry : std::filesystem::directory_iterator(RunDir(dir_).checkpoints())) {
+    if (entry.path() != at_40) std::filesystem::remove(entry.path());
+  }
+  auto rest = setup(4);
+  rest.trainer.average_weights_from = 0.5;
+  rest.resume_from = at_40;
+  auto resumed_model = rest.model;
+  EXPECT_EQ(Trainer(std::move(rest)).fit().global_step, 52);
+  EXPECT_TRUE(torch::equal(RecordParameters::flat(*resumed_model), trained));
+}
+
 TEST_F(TrainerTest, AccumulatingMicroBatchesEqualsOneLargeBatch) {
   auto params_after = [&](int64_t batch, int64_t accumulate) {
     auto s = setup(1);
