@@ -376,6 +376,27 @@ TEST_F(Cli, TwoWorkersWithBatchBMatchOneWorkerWithBatch2B) {
   EXPECT_LT(sa.back()["loss"].get<double>(), sa.front()["loss"].get<double>());
 }
 
+// The shipped recipe's whole-name windows, per-character loss and weight
+// averaging, at small size: the averaged model of 2 workers x 16 names is the
+// 1 x 32 one (every rank keeps the same mean), and so is its nll.
+TEST_F(Cli, WeightAveragingAndThePerCharacterLossGiveOneModelAtOneAndTwoWorkers) {
+  const std::string common = tiny_recipe() + " model.context=16 data.context=16 model.windows=whole_name"
+                             " data.windows=whole_name model.loss=per_character model.embedding=16"
+                             " trainer.average_weights_from=0.5 trainer.max_steps=40 trainer.samples_at_end=0";
+  const auto two = fs::path(dir_) / "two", one = fs::path(dir_) / "one";
+  auto a = tandem("launch --nproc-per-node 2 " + common + " trainer.batch_size=16 --run-dir " + two.string());
+  ASSERT_EQ(a.exit_code, 0) << a.output;
+  EXPECT_NE(a.output.find("averaging the weights of steps 21 to 40"), std::string::npos) << a.output;
+  auto b = tandem("launch --nproc-per-node 1 " + common + " trainer.batch_size=32 --run-dir " + one.string());
+  ASSERT_EQ(b.exit_code, 0) << b.output;
+  auto eval_two = tandem("eval --checkpoint " + two.string()), eval_one = tandem("eval --checkpoint " + one.string());
+  ASSERT_EQ(eval_two.exit_code, 0) << eval_two.output;
+  ASSERT_EQ(eval_one.exit_code, 0) << eval_one.output;
+  const double nll_two = metric_of(eval_two.output, "nll"), nll_one = metric_of(eval_one.output, "nll");
+  EXPECT_NEAR(nll_two, nll_one, 1e-4 * nll_one);
+  EXPECT_LT(nll_one, 3.0) << "it learnt something: the uniform guess scores 3.43";
+}
+
 // Open MPI's launcher instead of ours: `tandem train` finds rank and world in
 // OMPI_COMM_WORLD_*. Skipped where Open MPI is not installed.
 TEST_F(Cli, TrainRunsUnderMpirunWithTwoRanks) {
