@@ -18,6 +18,8 @@ void add_sample_command(CLI::App& app, Action& action) {
     std::string checkpoint;
     int count = 10;
     double temperature = 1.0;
+    int top_k = 0;
+    double top_p = 1.0;
     std::string prefix;
     uint64_t seed = 0;
     bool novel = false;
@@ -31,6 +33,11 @@ void add_sample_command(CLI::App& app, Action& action) {
                     ->check(CLI::Range(1, 100000));
   cmd->add_option("--temperature", args->temperature, "Softmax temperature (> 0; lower is more conservative)")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--top-k", args->top_k, "Draw among the k likeliest characters only (0: all)")
+      ->check(CLI::Range(0, 1000));
+  cmd->add_option("--top-p", args->top_p,
+                  "Nucleus sampling: draw among the fewest likeliest characters whose probability reaches p (1: all)")
+      ->check(CLI::Range(1e-9, 1.0));
   cmd->add_option("--prefix", args->prefix, "Every sample starts with this text");
   cmd->add_option("--seed", args->seed, "Random seed");
   auto* novel = cmd->add_flag("--novel", args->novel, "Drop samples that appear in the training data");
@@ -56,6 +63,8 @@ void add_sample_command(CLI::App& app, Action& action) {
       }
       GenerateOptions g;
       g.temperature = args->temperature;
+      g.top_k = args->top_k;
+      g.top_p = args->top_p;
       g.prefix = args->prefix;
       std::vector<std::string> out;
       // Draw in rounds until enough novel names (or give up after many rounds).

@@ -73,6 +73,8 @@ class Model : public torch::nn::Module {
 struct GenerateOptions {
   int count = 10;
   double temperature = 1.0;
+  int top_k = 0;       ///< > 0: draw among the k likeliest symbols only
+  double top_p = 1.0;  ///< < 1: draw among the fewest likeliest symbols whose probability reaches p (nucleus)
   std::string prefix;
   uint64_t seed = 0;
   int max_length = 24;

@@ -32,6 +32,12 @@ struct CharLstmOptions {
   bool per_character = false;
 };
 
+/// Logits [n, symbols] (after the temperature) with every symbol outside the
+/// k likeliest (top_k > 0) and outside the nucleus (top_p < 1: the fewest
+/// likeliest symbols whose probabilities sum to at least p, never none) set to
+/// -inf, as Hugging Face's top-k and top-p warpers do.
+torch::Tensor truncate_logits(const torch::Tensor& logits, int top_k, double top_p);
+
 class CharLstm : public Model, public TextGenerator {
  public:
   explicit CharLstm(const YAML::Node& resolved_model_section);

@@ -5,15 +5,36 @@
 // feeds the network the window the training data would have held.
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <limits>
+
 #include "data/text/alphabet.h"
 #include "models/char_lstm/char_lstm.h"
 
 namespace tandem::models {
 
+torch::Tensor truncate_logits(const torch::Tensor& logits, int top_k, double top_p) {
+  const float minus_inf = -std::numeric_limits<float>::infinity();
+  auto out = logits.clone();
+  if (top_k > 0 && top_k < out.size(-1)) {
+    const auto kth = std::get<0>(out.topk(top_k, -1)).narrow(-1, top_k - 1, 1);  // [n, 1]
+    out.masked_fill_(out < kth, minus_inf);
+  }
+  if (top_p < 1.0) {
+    const auto [sorted, order] = out.sort(-1, /*descending=*/true);
+    const auto cumulative = sorted.softmax(-1).cumsum(-1);
+    // A symbol is dropped when the likelier ones alone already reach p; the likeliest never is.
+    auto drop_sorted = (cumulative - sorted.softmax(-1)) >= top_p;
+    auto drop = torch::zeros_like(drop_sorted).scatter(-1, order, drop_sorted);
+    out.masked_fill_(drop, minus_inf);
+  }
+  return out;
+}
+
 std::vector<std::string> CharLstm::generate(const GenerateOptions& o) {
   using text::Alphabet;
   if (o.count <= 0) return {};
   if (!(o.temperature > 0)) throw std::invalid_argument("temperature must be > 0");
+  if (o.top_k < 0 || !(o.top_p > 0 && o.top_p <= 1)) throw std::invalid_argument("top_k must be >= 0, top_p in (0, 1]");
   torch::NoGradGuard no_grad;
   const bool was_training = is_training();
   eval();
@@ -35,6 +56,7 @@ std::vector<std::string> CharLstm::generate(const GenerateOptions& o) {
     auto out = logits(generation_windows(sequence));
     auto last = out.select(1, out.size(1) - 1).to(torch::kCPU) / o.temperature;  // [n, 31]
     last.select(1, Alphabet::kPad).fill_(-std::numeric_limits<float>::infinity());
+    last = truncate_logits(last, o.top_k, o.top_p);
     auto next = torch::multinomial(torch::softmax(last, -1), 1, false, generator).squeeze(1);
     auto acc = next.accessor<int64_t, 1>();
     bool all_done = true;

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
+#include <set>
 
 #include "data/names/char_windows.h"
 #include "data/text/alphabet.h"
@@ -250,6 +251,29 @@ TEST(CharLstm, RejectsWindowsOfTheWrongWidth) {
   }
 }
 
+TEST(TruncateLogits, TopKAndTopPKeepTheLikeliestSymbols) {
+  // Probabilities 0.15, 0.5, 0.05, 0.3 in that order: the likeliest are 1, then 3, 0, 2.
+  const auto logits = torch::tensor({0.15, 0.5, 0.05, 0.3}).log().unsqueeze(0);
+  auto kept = [&](int k, double p) {
+    auto t = truncate_logits(logits, k, p)[0];
+    std::vector<int> out;
+    for (int i = 0; i < 4; ++i) {
+      if (std::isfinite(t[i].item<double>())) out.push_back(i);
+    }
+    return out;
+  };
+  EXPECT_EQ(kept(0, 1.0), (std::vector<int>{0, 1, 2, 3}));
+  EXPECT_EQ(kept(2, 1.0), (std::vector<int>{1, 3}));
+  EXPECT_EQ(kept(1, 1.0), (std::vector<int>{1}));
+  EXPECT_EQ(kept(0, 0.7), (std::vector<int>{1, 3})) << "0.5 + 0.3 reach 0.7";
+  EXPECT_EQ(kept(0, 0.5), (std::vector<int>{1})) << "0.5 alone reaches 0.5";
+  EXPECT_EQ(kept(0, 0.81), (std::vector<int>{0, 1, 3}));
+  EXPECT_EQ(kept(0, 0.01), (std::vector<int>{1})) << "never none";
+  EXPECT_EQ(kept(3, 0.7), (std::vector<int>{1, 3}));
+  // The kept logits are unchanged.
+  EXPECT_TRUE(torch::equal(truncate_logits(logits, 2, 1.0)[0][1], logits[0][1]));
+}
+
 TEST(CharLstm, GenerationIsSeededAndKeepsThePrefix) {
   torch::manual_seed(0);
   CharLstm m(small());
@@ -268,6 +292,18 @@ TEST(CharLstm, GenerationIsSeededAndKeepsThePrefix) {
   }
   o.seed = 4;
   EXPECT_NE(m.generate(o), a);
+  // top_k 1 is greedy: every seed gives the same names, each the likeliest continuation.
+  o.top_k = 1;
+  const auto greedy = m.generate(o);
+  o.seed = 5;
+  EXPECT_EQ(m.generate(o), greedy);
+  EXPECT_EQ(std::set<std::string>(greedy.begin(), greedy.end()).size(), 1u);
+  o.top_k = 0;
+  o.top_p = 1e-6;  // the nucleus is the likeliest symbol alone: greedy too
+  EXPECT_EQ(m.generate(o), greedy);
+  o.top_p = 0;
+  EXPECT_THROW(m.generate(o), std::invalid_argument);
+  o.top_p = 1;
   o.prefix = "M!";
   EXPECT_THROW(m.generate(o), std::invalid_argument);
 }
