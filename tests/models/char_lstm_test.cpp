@@ -32,6 +32,21 @@ CharLstmOptions small() {
   return o;
 }
 
+/// Window i's summed -ln P over its non-pad targets, and their count.
+std::pair<double, int> window_nll(const Batch& batch, const torch::Tensor& logits, int64_t i) {
+  const auto logp = torch::log_softmax(logits, -1);
+  const auto& t = batch.at("target");
+  double sum = 0;
+  int count = 0;
+  for (int64_t j = 0; j < t.size(1); ++j) {
+    const int64_t target = t[i][j].item<int64_t>();
+    if (target == Alphabet::kPad) continue;
+    sum -= logp[i][j][target].item<double>();
+    ++count;
+  }
+  return {sum, count};
+}
+
 // One declaration per option: an empty model: section reads as
 // CharLstmOptions' defaults; a stored configuration older than `embedding`
 // and `windows` reads them as their defaults too; values reach their fields.
@@ -78,18 +93,9 @@ TEST(CharLstm, LossIsThePerSampleMeanOverNonPadTargets) {
   data::CharWindows w({"ab"}, 4);
   auto batch = w.get({0, 1, 2});  // 1, 2 and 3 non-pad targets
   auto logits = m.forward(batch).detach();
-  auto logp = torch::log_softmax(logits, -1);
-  const auto& t = batch.at("target");
   double expected = 0;
   for (int64_t i = 0; i < 3; ++i) {
-    double sum = 0;
-    int count = 0;
-    for (int64_t j = 0; j < 4; ++j) {
-      const int64_t target = t[i][j].item<int64_t>();
-      if (target == Alphabet::kPad) continue;
-      sum -= logp[i][j][target].item<double>();
-      ++count;
-    }
+    const auto [sum, count] = window_nll(batch, logits, i);
     expected += sum / count / 3.0;
   }
   EXPECT_NEAR(m.loss(batch, logits).item<double>(), expected, 1e-5);
@@ -119,18 +125,9 @@ TEST(CharLstm, PerCharacterLossWeighsEveryCharacterAlike) {
   auto batch = w.get({0, 1, 2});
   EXPECT_TRUE(torch::allclose(batch.at("weight"), torch::tensor({3.0F, 8.0F, 2.0F}) / (13.0F / 3.0F)));
   auto logits = per_name.forward(batch).detach();
-  auto logp = torch::log_softmax(logits, -1);
-  const auto& t = batch.at("target");
   double sum = 0, name_means = 0;
   for (int64_t i = 0; i < 3; ++i) {
-    double name_sum = 0;
-    int count = 0;
-    for (int64_t j = 0; j < 8; ++j) {
-      const int64_t target = t[i][j].item<int64_t>();
-      if (target == Alphabet::kPad) continue;
-      name_sum -= logp[i][j][target].item<double>();
-      ++count;
-    }
+    const auto [name_sum, count] = window_nll(batch, logits, i);
     sum += name_sum;
     name_means += name_sum / count / 3.0;
   }
