@@ -3,6 +3,7 @@
 #include "framework/core/error.h"
 #include "framework/train/device.h"
 #include "framework/train/schedule.h"
+#include "framework/train/weight_average.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -501,6 +502,35 @@ TEST_F(TrainerTest, WeightAveragingIsTheMeanOfTheLastStepsAndResumesExactly) {
   auto resumed_model = rest.model;
   EXPECT_EQ(Trainer(std::move(rest)).fit().global_step, 52);
   EXPECT_TRUE(torch::equal(RecordParameters::flat(*resumed_model), trained));
+}
+
+// The mean starts after start_step, swaps in and out exactly, and a resume
+// into a run that no longer averages gives the training weights back and
+// drops the mean.
+TEST(WeightAverage, AveragesAfterTheStartSwapsExactlyAndDropsTheMeanWhenOff) {
+  EXPECT_EQ(WeightAverage::start_step_for(0.0, 100), -1);
+  EXPECT_EQ(WeightAverage::start_step_for(0.25, 1168), 292);
+  EXPECT_EQ(WeightAverage::start_step_for(0.5, 1001), 501);
+  auto w = torch::zeros({3});
+  WeightAverage average({w}, 2);
+  for (int64_t step = 1; step <= 5; ++step) {
+    w.fill_(static_cast<float>(step));
+    average.update(step);
+  }
+  EXPECT_EQ(average.count(), 3) << "steps 3, 4 and 5";
+  {
+    AveragedWeightsInModel swapped(average);
+    EXPECT_TRUE(torch::equal(w, torch::full({3}, 4.0F))) << "the mean of 3, 4 and 5";
+  }
+  EXPECT_TRUE(torch::equal(w, torch::full({3}, 5.0F))) << "the training weights are back";
+
+  auto off_w = torch::full({3}, 4.0F);  // a checkpoint's model: the mean
+  WeightAverage off({off_w}, -1);
+  off.restore({torch::full({3}, 5.0F)}, 3);
+  EXPECT_TRUE(torch::equal(off_w, torch::full({3}, 5.0F)));
+  EXPECT_FALSE(off.active());
+  AveragedWeightsInModel nothing(off);  // not active: nothing to swap
+  EXPECT_TRUE(torch::equal(off_w, torch::full({3}, 5.0F)));
 }
 
 TEST_F(TrainerTest, AccumulatingMicroBatchesEqualsOneLargeBatch) {
