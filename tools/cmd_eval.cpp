@@ -1,8 +1,10 @@
-// `tandem eval --checkpoint PATH [data.key=value ...] [--data FILE [--skip-unknown]]`:
+// `tandem eval --checkpoint PATH [data.key=value ...] [model.KEY=value ...] [--data FILE [--skip-unknown]]`:
 // loss and metrics of a checkpoint on a data set (its own validation split by
 // default, or any names file).
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "data/names/char_windows.h"
@@ -39,6 +41,27 @@ std::shared_ptr<Dataset> names_file_windows(const YAML::Node& data_section, cons
                                              data::window_mode_from(windows));
 }
 
+/// eval scores the checkpoint's trained model: it takes data.key=value, and
+/// model.key=value only for the model's inference-only keys.
+void check_eval_overrides(const std::vector<std::string>& overrides, const std::string& model_type) {
+  const recipe::Section* model = recipe_schema().find_section("model")->variant(model_type);
+  std::vector<std::string> inference_keys;
+  if (model != nullptr) {
+    for (const auto& k : model->keys()) {
+      if (k.is_inference_only()) inference_keys.push_back("model." + k.name());
+    }
+  }
+  for (const auto& o : overrides) {
+    if (o.rfind("data.", 0) == 0) continue;
+    const auto key = o.substr(0, o.find('='));
+    if (std::find(inference_keys.begin(), inference_keys.end(), key) != inference_keys.end()) continue;
+    throw BadInput(fmt::format(
+        "{}: eval takes data overrides (data.key=value){}; the rest of the model is the checkpoint's", o,
+        inference_keys.empty() ? std::string()
+                               : fmt::format(" and the model's inference keys ({})", fmt::join(inference_keys, ", "))));
+  }
+}
+
 }  // namespace
 
 void add_eval_command(CLI::App& app, Action& action) {
@@ -54,7 +77,9 @@ void add_eval_command(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("eval", "Loss and metrics of a checkpoint on a data set.");
   cmd->add_option("--checkpoint", args->checkpoint, "Checkpoint file, or a run directory (its newest checkpoint)")
       ->required();
-  cmd->add_option("overrides", args->overrides, "Data overrides, e.g. data.path=other.txt data.val_fraction=0.5");
+  cmd->add_option("overrides", args->overrides,
+                  "Data overrides, e.g. data.path=other.txt data.val_fraction=0.5, and the model's inference keys, "
+                  "e.g. model.calibration_temperature=1.1");
   auto* split = cmd->add_option("--split", args->split, "Which split to evaluate")->check(CLI::IsMember({"train", "val"}));
   cmd->add_option("--batch-size", args->batch_size, "Samples per batch")->check(CLI::Range(1, 1 << 20));
   auto* data = cmd->add_option("--data", args->data,
@@ -65,18 +90,16 @@ void add_eval_command(CLI::App& app, Action& action) {
       ->needs(data);
   cmd->callback([&action, args] {
     action = [args] {
-      for (const auto& o : args->overrides) {
-        if (o.rfind("data.", 0) != 0) {
-          throw BadInput(fmt::format("{}: eval takes data overrides only (data.key=value); the model is the "
-                                     "checkpoint's",
-                                     o));
-        }
-      }
-      const LoadedModel loaded = load_model_from_checkpoint(args->checkpoint);
+      LoadedModel loaded = load_model_from_checkpoint(args->checkpoint);
       const auto& path = loaded.path;
       const auto& info = loaded.info;
-      auto& model = loaded.model;
+      check_eval_overrides(args->overrides, loaded.type());
       auto recipe = recipe::load_text(info.config_yaml, path.string() + " (config)", args->overrides, recipe_schema());
+      if (std::any_of(args->overrides.begin(), args->overrides.end(),
+                      [](const std::string& o) { return o.rfind("model.", 0) == 0; })) {
+        loaded.reconfigure(recipe.config["model"]);
+      }
+      auto& model = loaded.model;
       std::shared_ptr<Dataset> set;
       std::string description;
       if (!args->data.empty()) {

@@ -68,7 +68,8 @@ void add_export_command(CLI::App& app, Action& action) {
                                 {"tandem_version", info.tandem_version},
                                 {"global_step", std::to_string(info.position.global_step)},
                                 {"epoch", std::to_string(info.position.epoch)},
-                                {"source", path.string()}};
+                                {"source", path.string()},
+                                {"config", info.config_yaml}};
       int64_t offset = 0;
       for (auto& [name, t] : tensors) {
         const char* dtype = safetensors_dtype(t.scalar_type());

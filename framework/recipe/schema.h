@@ -44,6 +44,10 @@ class Key {
   Key& def(const std::vector<double>& values);
   Key& def(const std::vector<int64_t>& values);
   Key& optional() { optional_ = true; return *this; }
+  /// A model key that changes how a trained model scores, not what it learns
+  /// or the shape of its parameters (char_lstm's calibration_temperature):
+  /// `tandem eval` accepts it as an override of a checkpoint's model.
+  Key& inference_only() { inference_only_ = true; return *this; }
   /// No default: the recipe must set the key (a binding's key otherwise
   /// defaults to its field's value in a default-constructed struct).
   Key& required() {
@@ -73,6 +77,7 @@ class Key {
   const std::string& doc() const { return doc_; }
   const std::optional<YAML::Node>& default_value() const { return default_; }
   bool is_optional() const { return optional_; }
+  bool is_inference_only() const { return inference_only_; }
   const std::vector<std::string>& choice_list() const { return choices_; }
 
   /// "a number > 0", "an integer in [1, 64]", "one of adam, sgd", ...
@@ -87,6 +92,7 @@ class Key {
   std::string doc_;
   std::optional<YAML::Node> default_;
   bool optional_ = false;
+  bool inference_only_ = false;
   std::optional<double> min_, max_;
   bool min_exclusive_ = false, max_exclusive_ = false;
   std::vector<std::string> choices_;

@@ -21,6 +21,11 @@ struct LoadedModel {
 
   /// The model's registered name (config `model.type`).
   std::string type() const;
+  /// Rebuilds the model from `model_section` (the stored one with inference-only
+  /// keys changed, see recipe::Key::inference_only) with the trained state copied
+  /// over, and keeps that section as config["model"]. BadInput when a tensor's
+  /// name or shape differs.
+  void reconfigure(const YAML::Node& model_section);
 
   /// The model as capability T (TextGenerator, SurvivalPredictor). BadInput
   /// "model '<type>' does not <does>" when it has not that capability.

@@ -26,6 +26,7 @@ recipe::Binding<CharLstmOptions> char_lstm_bindings() {
         "Dropout on the LSTM's input and output (one mask per sequence) and between its layers.")
       .min(0)
       .less_than(1);
+  s.key("input_dropout", &O::input_dropout, "Dropout on the LSTM's input alone; absent: dropout.").min(0).less_than(1);
   s.key("embedding", &O::embedding, "Size of a learned symbol embedding; 0: one-hot input.").min(0);
   s.spelled<std::string>(
        "windows", &O::whole_name, "How the data cut names into windows; must equal data.windows.",
@@ -39,6 +40,12 @@ recipe::Binding<CharLstmOptions> char_lstm_bindings() {
        [](const std::string& word) { return word == "per_character"; },
        [](bool per_character) { return per_character ? "per_character" : "per_name"; }, recipe::Type::kChoice)
       .choices({"per_name", "per_character"});
+  s.key("calibration_temperature", &O::calibration_temperature,
+        "Logits are divided by it outside training (validation, eval, sampling); above 1 softens an overconfident "
+        "model. Choose it on a tuning split (tandem eval takes it as an override).")
+      .greater_than(0)
+      .max(10)
+      .inference_only();
   return s;
 }
 
@@ -62,9 +69,9 @@ recipe::Section CharLstm::schema() { return char_lstm_bindings().schema(); }
 
 CharLstmOptions CharLstm::options_from(const YAML::Node& section) { return char_lstm_bindings().read(section); }
 
-torch::Tensor CharLstm::sequence_dropout(const torch::Tensor& x) const {
-  if (!is_training() || options_.dropout <= 0) return x;
-  const double keep = 1.0 - options_.dropout;
+torch::Tensor CharLstm::sequence_dropout(const torch::Tensor& x, double p) const {
+  if (!is_training() || p <= 0) return x;
+  const double keep = 1.0 - p;
   auto mask = torch::bernoulli(torch::full({x.size(0), 1, x.size(2)}, keep, x.options())) / keep;
   return x * mask;
 }
@@ -72,8 +79,10 @@ torch::Tensor CharLstm::sequence_dropout(const torch::Tensor& x) const {
 torch::Tensor CharLstm::logits(const torch::Tensor& input) {
   auto x = options_.embedding > 0 ? embedding_->forward(input)
                                   : torch::one_hot(input, Alphabet::kSize).to(torch::kFloat32);
-  auto out = std::get<0>(lstm_->forward(sequence_dropout(x)));
-  return head_->forward(sequence_dropout(out));
+  auto out = std::get<0>(lstm_->forward(sequence_dropout(x, options_.input_dropout.value_or(options_.dropout))));
+  auto scores = head_->forward(sequence_dropout(out, options_.dropout));
+  if (is_training() || options_.calibration_temperature == 1.0) return scores;
+  return scores / options_.calibration_temperature;
 }
 
 torch::Tensor CharLstm::forward(const Batch& batch) {

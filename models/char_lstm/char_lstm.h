@@ -6,6 +6,8 @@
 #include <torch/torch.h>
 #include <yaml-cpp/yaml.h>
 
+#include <optional>
+
 #include "framework/recipe/schema.h"
 #include "framework/train/model.h"
 
@@ -18,6 +20,13 @@ struct CharLstmOptions {
   /// Dropout on the LSTM's input, between its layers and on its output; on the
   /// input and output one mask per sequence, the same at every position.
   double dropout = 0.1;
+  /// Dropout on the LSTM's input alone; unset: `dropout`.
+  std::optional<double> input_dropout;
+  /// The model's distribution is softmax(logits / calibration_temperature)
+  /// whenever it is not training: in validation, eval and sampling. Above 1 it
+  /// softens a model that is overconfident on names it has not seen; training
+  /// reads the plain logits. 1: no scaling.
+  double calibration_temperature = 1.0;
   /// Size of the learned symbol embedding; 0: one-hot input.
   int64_t embedding = 0;
   /// How the data cut names into windows (data.windows), which generation
@@ -47,7 +56,8 @@ class CharLstm : public Model, public TextGenerator {
   /// The options of a resolved `model:` section (or a checkpoint's stored one).
   static CharLstmOptions options_from(const YAML::Node& section);
 
-  /// Logits [batch, context, 31] for batch field "input" (int64 [batch, context]).
+  /// Logits [batch, context, 31] for batch field "input" (int64 [batch, context]);
+  /// divided by the calibration temperature when not training.
   torch::Tensor forward(const Batch& batch) override;
   /// Cross-entropy of the next character; pad targets are excluded. Each
   /// sample's loss is the mean over its non-pad positions (per_character:
@@ -76,7 +86,7 @@ class CharLstm : public Model, public TextGenerator {
  private:
   torch::Tensor logits(const torch::Tensor& input);
   /// x with one dropout mask per sequence (x: [batch, positions, features]).
-  torch::Tensor sequence_dropout(const torch::Tensor& x) const;
+  torch::Tensor sequence_dropout(const torch::Tensor& x, double p) const;
   /// The input windows of a generation step from each row's symbols so far
   /// (starting with the pad that starts a name), as the data cut them.
   torch::Tensor generation_windows(const torch::Tensor& sequence) const;

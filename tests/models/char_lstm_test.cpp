@@ -32,6 +32,13 @@ CharLstmOptions small() {
   return o;
 }
 
+/// Copies `from`'s parameters into `to` (the same shapes).
+void copy_parameters(torch::nn::Module& to, torch::nn::Module& from) {
+  torch::NoGradGuard no_grad;
+  const auto source = from.named_parameters();
+  for (auto& p : to.named_parameters()) p.value().copy_(source[p.key()]);
+}
+
 /// Window i's summed -ln P over its non-pad targets, and their count.
 std::pair<double, int> window_nll(const Batch& batch, const torch::Tensor& logits, int64_t i) {
   const auto logp = torch::log_softmax(logits, -1);
@@ -62,20 +69,85 @@ TEST(CharLstm, AnEmptySectionIsTheStructsDefaultsAndOldConfigsReadTheNewKeysAsDe
   EXPECT_EQ(got.embedding, d.embedding);
   EXPECT_EQ(got.whole_name, d.whole_name);
   EXPECT_EQ(got.per_character, d.per_character);
+  EXPECT_FALSE(got.input_dropout.has_value());
+  EXPECT_EQ(got.calibration_temperature, d.calibration_temperature);
   const CharLstmOptions old = CharLstm::options_from(YAML::Load("{context: 8, hidden: 32, layers: 2, dropout: 0.1}"));
   EXPECT_EQ(old.hidden, 32);
   EXPECT_EQ(old.embedding, 0) << "one-hot input, as models before the key";
   EXPECT_FALSE(old.whole_name) << "every-position windows, as models before the key";
   EXPECT_FALSE(old.per_character) << "the per-name loss, as models before the key";
+  EXPECT_FALSE(old.input_dropout.has_value()) << "the input's dropout is `dropout`, as models before the key";
+  EXPECT_EQ(old.calibration_temperature, 1.0) << "plain logits, as models before the key";
   const auto set =
-      recipe::load_text("model: {embedding: 64, windows: whole_name, layers: 1, loss: per_character}\n", "r.yaml", {},
-                        root)
+      recipe::load_text(
+          "model: {embedding: 64, windows: whole_name, layers: 1, loss: per_character, input_dropout: 0.3,\n"
+          "        calibration_temperature: 1.1}\n",
+          "r.yaml", {}, root)
           .config["model"];
   const CharLstmOptions o = CharLstm::options_from(set);
   EXPECT_EQ(o.embedding, 64);
   EXPECT_TRUE(o.whole_name);
   EXPECT_EQ(o.layers, 1);
   EXPECT_TRUE(o.per_character);
+  EXPECT_EQ(o.input_dropout, 0.3);
+  EXPECT_EQ(o.calibration_temperature, 1.1);
+  EXPECT_THROW(recipe::load_text("model: {calibration_temperature: 0}\n", "r.yaml", {}, root), std::exception);
+  EXPECT_THROW(recipe::load_text("model: {input_dropout: 1}\n", "r.yaml", {}, root), std::exception);
+}
+
+// input_dropout replaces `dropout` on the LSTM's input alone: the output keeps
+// `dropout`, and an unset input_dropout draws the very masks `dropout` draws.
+TEST(CharLstm, InputDropoutActsOnTheInputAloneAndDefaultsToDropout) {
+  data::CharWindows w({"rex", "bella", "max"}, 4);
+  const auto batch = w.get({0, 1, 2, 3, 4, 5});
+  auto o = small();
+  o.layers = 1;
+  o.embedding = 8;
+  torch::manual_seed(0);
+  CharLstm reference(o);  // no dropout anywhere
+  const auto plain = reference.forward(batch);
+  auto with = [&](double dropout, std::optional<double> input_dropout) {
+    auto v = o;
+    v.dropout = dropout;
+    v.input_dropout = input_dropout;
+    CharLstm m(v);
+    copy_parameters(m, reference);
+    torch::manual_seed(7);
+    return m.forward(batch);
+  };
+  EXPECT_TRUE(torch::equal(with(0.4, std::nullopt), with(0.4, 0.4)));
+  EXPECT_TRUE(torch::equal(with(0.0, 0.0), plain));
+  // Input dropout alone changes the LSTM's output at every position after a dropped input...
+  EXPECT_FALSE(torch::allclose(with(0.0, 0.5), plain));
+  // ...and dropout with a zero input_dropout acts on the output alone: the head's
+  // input is the plain LSTM output, some features zeroed and the rest scaled.
+  EXPECT_FALSE(torch::allclose(with(0.5, 0.0), plain));
+  EXPECT_FALSE(torch::equal(with(0.5, 0.0), with(0.5, std::nullopt)));
+}
+
+// Outside training the logits are divided by calibration_temperature: nll,
+// eval and sampling all read the scaled distribution; training does not.
+TEST(CharLstm, CalibrationTemperatureScalesTheLogitsOutsideTrainingOnly) {
+  data::CharWindows w({"rex", "bella"}, 4);
+  const auto batch = w.get({0, 1, 2, 3});
+  torch::manual_seed(0);
+  CharLstm plain(small());
+  auto o = small();
+  o.calibration_temperature = 1.25;
+  CharLstm warm(o);
+  copy_parameters(warm, plain);
+  EXPECT_TRUE(torch::allclose(warm.forward(batch), plain.forward(batch))) << "training reads the plain logits";
+  plain.eval();
+  warm.eval();
+  EXPECT_TRUE(torch::allclose(warm.forward(batch), plain.forward(batch) / 1.25, 1e-6, 1e-7));
+  // Sampling: the model's temperature and the sampler's multiply.
+  GenerateOptions g;
+  g.count = 20;
+  g.seed = 11;
+  g.temperature = 1.25;
+  const auto from_plain = plain.generate(g);
+  g.temperature = 1.0;
+  EXPECT_EQ(warm.generate(g), from_plain);
 }
 
 TEST(CharLstm, LogitsAtEveryPosition) {

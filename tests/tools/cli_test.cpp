@@ -110,6 +110,25 @@ void expect_eval_metrics(const fs::path& run_dir, const fs::path& scratch, const
   EXPECT_NE(eval_other.output, eval.output);
   EXPECT_EQ(tandem("eval --checkpoint " + (scratch / "missing").string()).exit_code, 2);
 
+  // An inference-only model key overrides the checkpoint's: a temperature of 2
+  // halves the logits, which moves the nll; the window loss is a training
+  // quantity and moves too (it is computed from the same logits).
+  auto warm = tandem("eval --checkpoint " + run_dir.string() + " model.calibration_temperature=2");
+  ASSERT_EQ(warm.exit_code, 0) << warm.output;
+  EXPECT_GT(std::abs(metric_of(warm.output, "nll") - nll), 1e-3) << warm.output;
+  auto same = tandem("eval --checkpoint " + run_dir.string() + " model.calibration_temperature=1");
+  EXPECT_DOUBLE_EQ(metric_of(same.output, "nll"), nll) << "1 is the stored value";
+  // The rest of the model is the checkpoint's, and values are checked as a recipe's are.
+  auto shape = tandem("eval --checkpoint " + run_dir.string() + " model.hidden=8");
+  EXPECT_EQ(shape.exit_code, 2);
+  EXPECT_NE(shape.output.find("model.hidden=8: eval takes data overrides (data.key=value) and the model's inference "
+                              "keys (model.calibration_temperature); the rest of the model is the checkpoint's"),
+            std::string::npos)
+      << shape.output;
+  auto zero = tandem("eval --checkpoint " + run_dir.string() + " model.calibration_temperature=0");
+  EXPECT_EQ(zero.exit_code, 2);
+  EXPECT_NE(zero.output.find("model.calibration_temperature"), std::string::npos) << zero.output;
+
   // Validation reports the same metrics, in metrics.jsonl and the progress line.
   bool validated = false;
   std::ifstream records(run_dir / "metrics.jsonl");

@@ -73,6 +73,9 @@ TEST_F(Export, SafetensorsHoldsEveryTensorOfTheCheckpointBitForBit) {
 
   EXPECT_EQ(header["__metadata__"]["format"], "pt");
   EXPECT_EQ(header["__metadata__"]["global_step"], "3");
+  // The run's resolved config, so that a reader finds the model's options (char_lstm's
+  // calibration_temperature among them).
+  EXPECT_NE(header["__metadata__"]["config"].get<std::string>().find("model:"), std::string::npos);
   EXPECT_EQ(header.size(), expected.size() + 1) << header.dump();
   uint64_t covered = 0;
   for (const auto& [name, t] : expected) {
