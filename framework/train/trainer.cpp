@@ -17,16 +17,12 @@
 #include "framework/train/preemption.h"
 #include "framework/train/progress.h"
 #include "framework/train/schedule.h"
+#include "framework/train/trainer_impl.h"
 #include "framework/train/watchers.h"
 #include "framework/train/weight_average.h"
 
 namespace tandem {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-double since(Clock::time_point start) { return seconds(Clock::now() - start); }
 
 /// The user's function hooks (Trainer::callbacks()) as one callback, first in the list.
 class FunctionHooks : public Callback {
@@ -58,84 +54,6 @@ std::string join_metrics(const MetricValues& values) {
 }
 
 }  // namespace
-
-namespace loop {
-/// The run's shape, fixed when fit starts.
-struct RunPlan {
-  int64_t step_samples = 0;     ///< per rank and optimizer step
-  int64_t steps_per_epoch = 0;
-  int64_t planned = 0;          ///< optimizer steps in all
-  LrSchedule schedule;
-};
-
-/// How a step or an epoch left the loop.
-enum class Outcome { kGoOn, kStop, kPreempted };
-}  // namespace loop
-using loop::Outcome;
-using loop::RunPlan;
-
-struct Trainer::Impl {
-  Impl(TrainerSetup& setup, const Callbacks& hooks);
-
-  TrainResult fit();
-  /// A checkpoint at `at`: checkpoints/step-<N>.pt, or `as` when given (not
-  /// pruned). A collective: every rank calls it.
-  void save(const TrainingPosition& at, const std::string& as = "");
-
-  TrainerSetup& s;
-  MixedPrecision precision;
-  std::shared_ptr<Dataset> train_data;  ///< the splits as the loop reads them, on the device
-  std::shared_ptr<Dataset> val_data;
-  std::unique_ptr<ddp::DistributedDataParallel> ddp;
-  std::unique_ptr<torch::optim::Optimizer> optimizer;
-  std::unique_ptr<MetricsWriter> metrics;
-  /// trainer.average_weights_from: made when fit plans the run.
-  std::unique_ptr<WeightAverage> average;
-  RankZero rank_zero;
-  std::shared_ptr<TargetWatcher> target;
-  std::shared_ptr<EarlyStoppingWatcher> early;  ///< its state is saved with every checkpoint
-  std::shared_ptr<BestCheckpointWatcher> best;  ///< likewise
-  std::vector<std::shared_ptr<Callback>> callbacks;  ///< in call order: hooks, watchers, the user's
-
- private:
-  SamplerOptions sampler_options() const;
-  RunPlan make_plan() const;
-  void announce() const;
-  void write_start_record(const TrainingPosition& start_at);
-  TrainingPosition resume(const std::filesystem::path& path);
-  /// Every rank's `mine` (flattened), row r for rank r, on every rank: a collective.
-  torch::Tensor gather_rows(const torch::Tensor& mine) const;
-  Outcome run_epoch(const std::vector<int64_t>& order);
-  Outcome step(const std::vector<int64_t>& order);
-  /// One optimizer step; returns this rank's loss summed over the step's samples, on the device.
-  torch::Tensor train_step(const std::vector<int64_t>& indices);
-  std::vector<torch::Tensor> ddp_gradients() const;
-  void close_log_window();
-  MetricValues validate();
-  void validate_in_epoch();
-  Outcome end_epoch();
-  void preempt();
-  TrainResult finish();
-  /// Calls `event` on every callback, with the context's clock brought up to date.
-  template <typename Event>
-  void notify(Event&& event) {
-    ctx.time_s = since(start);
-    for (const auto& cb : callbacks) event(*cb);
-  }
-
-  // The state of one fit.
-  RunPlan plan;
-  std::optional<FirstSamples> val_subset;
-  LoopContext ctx;  ///< holds the position
-  TrainResult result;
-  Clock::time_point start, window_start;
-  int64_t samples_total = 0;
-  torch::Tensor window_loss_sum;  ///< this rank's, since the last log step, float64 on the device
-  int64_t window_samples = 0;
-  double epoch_loss_sum = 0.0;   ///< over all ranks, from the closed log windows
-  double epoch_samples = 0.0;
-  ddp::DdpCounters ddp_start;
-};
 
 Trainer::Impl::Impl(TrainerSetup& setup, const Callbacks& hooks)
     : s(setup),
@@ -176,79 +94,6 @@ TrainResult Trainer::fit() { return impl_->fit(); }
 
 MetricValues Trainer::evaluate(const Dataset& data, int64_t batch_size) {
   return evaluate_model(*s_.model, data, batch_size, *s_.comm);
-}
-
-void Trainer::Impl::save(const TrainingPosition& at, const std::string& as) {
-  // Every rank's generator states go into the checkpoint (ranks draw
-  // different dropout masks): a collective, so every rank comes here.
-  const torch::Tensor rng_ranks = gather_rows(at::detail::getDefaultCPUGenerator().get_state());
-  const torch::Tensor device_rng = device_rng_state(s.device);  // undefined on the CPU
-  const torch::Tensor rng_cuda_ranks = device_rng.defined() ? gather_rows(device_rng) : torch::Tensor();
-  if (!s.run_dir || !rank_zero.active()) return;
-  s.model->refresh(*s.data.train);
-  const auto path =
-      as.empty() ? checkpoint_path(s.run_dir->checkpoints(), at.global_step) : s.run_dir->checkpoints() / as;
-  CheckpointInfo info;
-  info.position = at;
-  info.config_yaml = s.config_yaml;
-  info.tandem_version = TANDEM_VERSION;
-  info.world_size = s.comm->size();
-  info.rng_cpu_ranks = rng_ranks;
-  info.rng_cuda_ranks = rng_cuda_ranks;
-  info.early_stopping = early->state();
-  info.best_checkpoint = best->state();
-  if (const LossScaler* scaler = precision.scaler()) info.loss_scale = scaler->state();
-  if (average->active()) {  // the checkpoint's model is the mean; training goes on from these
-    for (const auto& p : s.model->parameters()) info.training_weights.push_back(p.detach().clone());
-    info.averaged_steps = average->count();
-  }
-  {
-    AveragedWeightsInModel averaged(*average);
-    save_checkpoint(path, *s.model, optimizer.get(), info);
-  }
-  if (as.empty()) prune_checkpoints(s.run_dir->checkpoints(), s.trainer.keep_checkpoints);
-  rank_zero.info("train", "checkpoint {}", path.string());
-  for (const auto& cb : callbacks) cb->on_checkpoint(path);
-}
-
-torch::Tensor Trainer::Impl::gather_rows(const torch::Tensor& mine) const {
-  torch::Tensor all = torch::empty({s.comm->size(), mine.numel()}, mine.options());
-  auto rows = all.unbind(0);
-  s.comm->allgather(rows, mine.reshape({-1}))->wait();
-  return all;
-}
-
-TrainingPosition Trainer::Impl::resume(const std::filesystem::path& path) {
-  Checkpoint checkpoint(path);  // opened once: seal, archive, info
-  const CheckpointInfo& info = checkpoint.info();
-  if (info.position.step_in_epoch >= plan.steps_per_epoch) {
-    throw BadInput(fmt::format("{}: step {} of an epoch, but this recipe has {} steps per epoch; the data or batch "
-                               "size changed since the checkpoint",
-                               path.string(), info.position.step_in_epoch, plan.steps_per_epoch));
-  }
-  early->restore(info.early_stopping);
-  best->restore(info.best_checkpoint);
-  if (LossScaler* scaler = precision.scaler(); scaler && info.loss_scale) scaler->restore(*info.loss_scale);
-  checkpoint.load_model(*s.model);
-  if (info.averaged_steps > 0) average->restore(info.training_weights, info.averaged_steps);
-  const bool exact = checkpoint.load_training(*optimizer, s.comm->rank(), s.device);
-  rank_zero.info("train", "resuming from {}: epoch {}, step {} of the epoch, global step {}", path.string(),
-                 info.position.epoch + 1, info.position.step_in_epoch, info.position.global_step);
-  if (info.tandem_version != TANDEM_VERSION && rank_zero.active()) {
-    log_warn("train", "the checkpoint was written by Tandem {}, this is {}: resuming, but check the release notes",
-             info.tandem_version, TANDEM_VERSION);
-  }
-  if (info.world_size != s.comm->size()) {
-    if (rank_zero.active()) {
-      log_warn("train", "the checkpoint was written by {} workers, this run has {}: the data is sharded "
-               "differently, so training continues but not bit for bit as it would have", info.world_size,
-               s.comm->size());
-    }
-  } else if (!exact) {
-    log_warn("train", "rank {}: the checkpoint holds no random state of this rank's {}; dropout goes on, but not "
-             "bit for bit as it would have", s.comm->rank(), s.device.is_cuda() ? "CPU or GPU" : "CPU");
-  }
-  return info.position;
 }
 
 SamplerOptions Trainer::Impl::sampler_options() const {
