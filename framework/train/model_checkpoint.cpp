@@ -16,21 +16,7 @@ void LoadedModel::throw_missing_capability(const std::string& does) const {
 void LoadedModel::reconfigure(const YAML::Node& model_section) {
   auto rebuilt = create_model(model_section);
   rebuilt->to(torch::kCPU);
-  {
-    torch::NoGradGuard no_grad;
-    const auto trained = model->named_parameters(), trained_buffers = model->named_buffers();
-    auto copy = [&](const torch::OrderedDict<std::string, torch::Tensor>& from, const std::string& name,
-                    torch::Tensor& to) {
-      const auto* source = from.find(name);
-      if (source == nullptr || !source->sizes().equals(to.sizes())) {
-        throw BadInput(fmt::format("{}: the model's options changed tensor '{}'; only inference keys may change",
-                                   path.string(), name));
-      }
-      to.copy_(*source);
-    };
-    for (auto& p : rebuilt->named_parameters()) copy(trained, p.key(), p.value());
-    for (auto& b : rebuilt->named_buffers()) copy(trained_buffers, b.key(), b.value());
-  }
+  load_model_state(path, *rebuilt);
   rebuilt->eval();
   model = std::move(rebuilt);
   config["model"] = model_section;

@@ -22,9 +22,8 @@ struct LoadedModel {
   /// The model's registered name (config `model.type`).
   std::string type() const;
   /// Rebuilds the model from `model_section` (the stored one with inference-only
-  /// keys changed, see recipe::Key::inference_only) with the trained state copied
-  /// over, and keeps that section as config["model"]. BadInput when a tensor's
-  /// name or shape differs.
+  /// keys changed, see recipe::Key::inference_only), loads the checkpoint's
+  /// state into it again, and keeps that section as config["model"].
   void reconfigure(const YAML::Node& model_section);
 
   /// The model as capability T (TextGenerator, SurvivalPredictor). BadInput
