@@ -10,6 +10,7 @@
 // the order of their offsets.
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -41,6 +42,15 @@ const char* safetensors_dtype(at::ScalarType t) {
   }
 }
 
+/// The `model:` section of a checkpoint's config, as YAML: the model's options
+/// (char_lstm's calibration_temperature among them) without the run's paths and
+/// hosts, so that one model exported from two runs gives the same file.
+std::string model_section_yaml(const std::string& config_yaml) {
+  YAML::Emitter out;
+  out << YAML::Load(config_yaml)["model"];
+  return out.c_str();
+}
+
 }  // namespace
 
 void add_export_command(CLI::App& app, Action& action) {
@@ -69,7 +79,7 @@ void add_export_command(CLI::App& app, Action& action) {
                                 {"global_step", std::to_string(info.position.global_step)},
                                 {"epoch", std::to_string(info.position.epoch)},
                                 {"source", path.string()},
-                                {"config", info.config_yaml}};
+                                {"model", model_section_yaml(info.config_yaml)}};
       int64_t offset = 0;
       for (auto& [name, t] : tensors) {
         const char* dtype = safetensors_dtype(t.scalar_type());
