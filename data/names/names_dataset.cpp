@@ -33,6 +33,10 @@ recipe::Binding<NamesOptions> names_bindings() {
         "trains on the rest) and the validation names are not read. For choosing hyperparameters.")
       .min(0)
       .less_than(1);
+  s.key("tune_seed", &O::tune_seed,
+        "Seed of the tuning split (absent: split_seed); other seeds draw other tuning splits of the same "
+        "training names.")
+      .min(0);
   s.enumeration("windows", &O::windows,
                 "whole_name: one sample per name, every character predicted from the name's whole beginning; "
                 "every_position: one window per character, the window's last position scored.",
@@ -44,7 +48,9 @@ recipe::Binding<NamesOptions> names_bindings() {
 
 NamesSplit split_from(const NamesOptions& o) {
   auto split = split_names(read_names(o.path, o.on_invalid), o.val_fraction, o.split_seed);
-  if (o.tune_fraction > 0) split = split_names(std::move(split.train), o.tune_fraction, o.split_seed);
+  if (o.tune_fraction > 0) {
+    split = split_names(std::move(split.train), o.tune_fraction, o.tune_seed.value_or(o.split_seed));
+  }
   return split;
 }
 

@@ -5,6 +5,7 @@
 /// validation split, which stays untouched.
 #include <yaml-cpp/yaml.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,9 @@ struct NamesOptions {
   double val_fraction = 0.1;   ///< share of names held out for validation
   uint64_t split_seed = 0;
   double tune_fraction = 0.0;  ///< > 0: a tuning split of the training names stands in for validation
+  /// Seed of the tuning split; unset: split_seed. Other seeds draw other tuning
+  /// splits (folds) of the same training names, the validation names left out.
+  std::optional<uint64_t> tune_seed;
   WindowMode windows = WindowMode::kEveryPosition;
   OnInvalid on_invalid = OnInvalid::kError;
 };

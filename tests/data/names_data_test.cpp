@@ -168,6 +168,17 @@ TEST_F(NamesFile, ATuningSplitComesOutOfTheTrainingNamesAndLeavesTheValidationNa
   seen.insert(tuning.train.begin(), tuning.train.end());
   seen.insert(tuning.val.begin(), tuning.val.end());
   EXPECT_EQ(seen.size(), 30u) << "the tuning and remaining training names are disjoint and complete";
+
+  // tune_seed draws another tuning split of the same training names; unset, it is split_seed.
+  section["tune_seed"] = 3;
+  EXPECT_EQ(NamesDataset::split(section).val, tuning.val);
+  section["tune_seed"] = 4;
+  const auto other = NamesDataset::split(section);
+  EXPECT_EQ(other.val.size(), 6u);
+  EXPECT_NE(std::set<std::string>(other.val.begin(), other.val.end()),
+            std::set<std::string>(tuning.val.begin(), tuning.val.end()));
+  for (const auto& n : other.val) EXPECT_TRUE(plain_train.count(n)) << n << " is not a training name";
+  EXPECT_EQ(std::set<std::string>(other.train.begin(), other.train.end()).size() + other.val.size(), 30u);
 }
 
 TEST(ShippedCorpus, IsInTheAlphabetAndLargeEnough) {
