@@ -34,14 +34,17 @@ TEST(DataSections, NamesEmptyIsTheStructsDefaultsAndModesAreWords) {
   EXPECT_EQ(got.val_fraction, d.val_fraction);
   EXPECT_EQ(got.split_seed, d.split_seed);
   EXPECT_EQ(got.tune_fraction, d.tune_fraction);
+  EXPECT_FALSE(got.tune_seed.has_value()) << "unset: split_seed";
   EXPECT_EQ(got.windows, d.windows);
   EXPECT_EQ(got.on_invalid, d.on_invalid);
   const auto set = NamesDataset::options_from(resolved(
       NamesDataset::schema(),
-      "data: {path: " + existing_file() + ", windows: whole_name, on_invalid: skip, tune_fraction: 0.1}\n"));
+      "data: {path: " + existing_file() +
+          ", windows: whole_name, on_invalid: skip, tune_fraction: 0.1, tune_seed: 2}\n"));
   EXPECT_EQ(set.windows, WindowMode::kWholeName);
   EXPECT_EQ(set.on_invalid, OnInvalid::kSkip);
   EXPECT_EQ(set.tune_fraction, 0.1);
+  EXPECT_EQ(set.tune_seed, 2u);
   EXPECT_EQ(set.path, existing_file());
 }
 
