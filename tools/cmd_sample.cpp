@@ -31,7 +31,9 @@ void add_sample_command(CLI::App& app, Action& action) {
       ->required();
   auto* count = cmd->add_option("--count", args->count, "How many samples (10; 1000 with --stats)")
                     ->check(CLI::Range(1, 100000));
-  cmd->add_option("--temperature", args->temperature, "Softmax temperature (> 0; lower is more conservative)")
+  cmd->add_option("--temperature", args->temperature,
+                  "Softmax temperature (> 0; lower is more conservative), times the model's own calibration "
+                  "temperature (char_lstm's model.calibration_temperature)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--top-k", args->top_k, "Draw among the k likeliest characters only (0: all)")
       ->check(CLI::Range(0, 1000));

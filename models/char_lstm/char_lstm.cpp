@@ -23,7 +23,8 @@ recipe::Binding<CharLstmOptions> char_lstm_bindings() {
   s.key("hidden", &O::hidden, "LSTM hidden size.").min(1);
   s.key("layers", &O::layers, "Stacked LSTM layers.").min(1);
   s.key("dropout", &O::dropout,
-        "Dropout on the LSTM's input and output (one mask per sequence) and between its layers.")
+        "Dropout on the LSTM's output, on its input unless input_dropout is set (one mask per sequence), and "
+        "between its layers.")
       .min(0)
       .less_than(1);
   s.key("input_dropout", &O::input_dropout, "Dropout on the LSTM's input alone; absent: dropout.").min(0).less_than(1);
