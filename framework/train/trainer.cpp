@@ -22,6 +22,11 @@
 #include "framework/train/weight_average.h"
 
 namespace tandem {
+
+using loop::Clock;
+using loop::seconds;
+using loop::since;
+
 namespace {
 
 /// The user's function hooks (Trainer::callbacks()) as one callback, first in the list.

@@ -37,11 +37,8 @@ struct RunPlan {
 /// How a step or an epoch left the loop.
 enum class Outcome { kGoOn, kStop, kPreempted };
 }  // namespace loop
-using loop::Clock;
 using loop::Outcome;
 using loop::RunPlan;
-using loop::seconds;
-using loop::since;
 
 struct Trainer::Impl {
   Impl(TrainerSetup& setup, const Callbacks& hooks);
@@ -88,7 +85,7 @@ struct Trainer::Impl {
   /// Calls `event` on every callback, with the context's clock brought up to date.
   template <typename Event>
   void notify(Event&& event) {
-    ctx.time_s = since(start);
+    ctx.time_s = loop::since(start);
     for (const auto& cb : callbacks) event(*cb);
   }
 
@@ -97,7 +94,7 @@ struct Trainer::Impl {
   std::optional<FirstSamples> val_subset;
   LoopContext ctx;  ///< holds the position
   TrainResult result;
-  Clock::time_point start, window_start;
+  loop::Clock::time_point start, window_start;
   int64_t samples_total = 0;
   torch::Tensor window_loss_sum;  ///< this rank's, since the last log step, float64 on the device
   int64_t window_samples = 0;
